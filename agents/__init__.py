@@ -1,0 +1,1 @@
+"""The specialists: one folder per role, collected by a registry that plug-ins use too."""

@@ -1,0 +1,1 @@
+"""The orchestrator: CLI, team, iteration loop, run workspace, transcripts and brains."""

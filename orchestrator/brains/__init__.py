@@ -1,0 +1,1 @@
+"""Brains: the offline playbook and OpenAI-compatible endpoints."""

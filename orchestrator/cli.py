@@ -1,0 +1,58 @@
+"""The `posttrain` command line. ``main(argv=None) -> int`` is the console script.
+
+Every subcommand lives in ``orchestrator/commands/<group>.py``. This module only assembles them and turns
+posttrain's errors into one line on stderr: exit code 2 for bad input (ConfigError), 1 for other failures.
+"""
+
+import importlib
+import sys
+
+import typer
+
+from posttrain.orchestrator.commands import COMMAND_MODULES
+from posttrain.tools.errors import ConfigError, PosttrainError
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="posttrain",
+        help="An autonomous post-training research team: state a goal, the agents debate, train and evaluate.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"posttrain.orchestrator.commands.{name}").register(app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code instead of raising SystemExit."""
+    app = build_app()
+    try:
+        app(args=argv, prog_name="posttrain", standalone_mode=False)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - the CLI is the one place that prints
+        return 2
+    except PosttrainError as exc:
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)  # noqa: T201
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
+    except Exception as exc:  # click's usage errors and aborts
+        import click
+
+        if isinstance(exc, click.exceptions.UsageError):
+            exc.show()
+            return 2
+        if isinstance(exc, click.exceptions.Abort):
+            return 130
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,7 @@
+"""Subcommand groups of the `posttrain` CLI, one module per tool family.
+
+Each module exposes ``register(app: typer.Typer) -> None`` and imports only typer/stdlib at module level, so
+``posttrain --help`` stays under a second; heavy work is imported inside the command functions.
+"""
+
+COMMAND_MODULES = ["run", "transcript", "agents", "doctor", "papers", "datasets", "evaluate", "train"]

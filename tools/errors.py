@@ -1,0 +1,32 @@
+"""One exception tree for posttrain. Messages name the problem and the fix; only the CLI catches everything.
+
+>>> raise ConfigError("unknown benchmark 'foo'; use one of: arithmetic, gsm8k")
+"""
+
+
+class PosttrainError(Exception):
+    """Root of every error posttrain raises on purpose."""
+
+
+class ConfigError(PosttrainError):
+    """Bad user input (flags, paths, specs). The CLI prints it on one line and exits with code 2."""
+
+
+class ToolError(PosttrainError):
+    """A tool could not do its job; the message tells the agent what to try next."""
+
+
+class NetworkError(ToolError):
+    """A remote API could not be reached or refused the request."""
+
+
+class TrainingError(PosttrainError):
+    """A training run failed; carries the diagnosis when one was made."""
+
+    def __init__(self, message: str, findings: list | None = None):
+        super().__init__(message)
+        self.findings = findings or []
+
+
+class EvalError(PosttrainError):
+    """An evaluation could not be completed."""
