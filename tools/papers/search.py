@@ -1,0 +1,97 @@
+"""``search_papers``: one query across arXiv, Semantic Scholar and HF Papers, merged and deduplicated.
+
+>>> hits = search_papers("GRPO mathematical reasoning", source="all", limit=10)
+>>> [p.id for p in hits.papers][:3], hits.errors
+"""
+
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from posttrain.tools.errors import PosttrainError
+
+from .arxiv_source import search_arxiv
+from .blocklist import Blocklist
+from .fetch import FetchLog, OfflineError, is_offline
+from .hf_source import search_hf
+from .models import Paper, PaperHits
+from .s2_source import search_s2
+
+
+SOURCES: dict[str, tuple[str, Callable[..., list[Paper]]]] = {
+    "arxiv": ("arXiv", search_arxiv),
+    "s2": ("Semantic Scholar", search_s2),
+    "hf": ("HF Papers", search_hf),
+}
+
+
+def merge_papers(first: Paper, second: Paper) -> Paper:
+    """One record from two views of the same paper: keep ``first``'s values, fill its gaps from ``second``."""
+    data = first.model_dump()
+    for key, value in second.model_dump().items():
+        if data.get(key) in (None, "", []) and value not in (None, "", []):
+            data[key] = value
+    sources = first.source.split("+") + [s for s in second.source.split("+") if s not in first.source.split("+")]
+    data["source"] = "+".join(sources)
+    return Paper(**data)
+
+
+def dedupe(papers: list[Paper]) -> list[Paper]:
+    """Merge records that share an id, an arXiv id or a DOI, keeping first-seen order."""
+    merged: list[Paper] = []
+    index: dict[str, int] = {}
+    for paper in papers:
+        keys = {paper.id} | ({f"arxiv:{paper.arxiv_id}"} if paper.arxiv_id else set())
+        keys |= {f"doi:{paper.doi}"} if paper.doi else set()
+        keys |= {f"s2:{paper.s2_id}"} if paper.s2_id else set()
+        hit = next((index[k] for k in keys if k in index), None)
+        if hit is None:
+            merged.append(paper)
+            hit = len(merged) - 1
+        else:
+            merged[hit] = merge_papers(merged[hit], paper)
+        for key in keys:
+            index[key] = hit
+    return merged
+
+
+def _interleave(lists: list[list[Paper]]) -> list[Paper]:
+    """Round-robin over per-source rankings, so each source's best results come first."""
+    out = []
+    for i in range(max((len(x) for x in lists), default=0)):
+        out.extend(x[i] for x in lists if i < len(x))
+    return out
+
+
+def search_papers(
+    query: Annotated[str, "keywords, e.g. 'GRPO math reasoning'; arXiv field syntax (ti:, abs:, cat:) also works"],
+    *,
+    source: Annotated[Literal["arxiv", "s2", "hf", "all"], "which index to ask; all = the three, merged"] = "all",
+    limit: Annotated[int, "most papers to return (1-100)"] = 10,
+) -> PaperHits:
+    """Search for papers on arXiv, Semantic Scholar and/or Hugging Face Papers; use it to find techniques for a goal.
+
+    Returns PaperHits: ``papers`` (id like "arxiv:2402.03300", title, authors, year, abstract, url, source,
+    citation_count), deduplicated across sources by arXiv id / DOI. Never raises for network trouble: each failed
+    source adds one line to ``errors``. Offline (POSTTRAIN_OFFLINE=1) only cached answers are used and
+    ``offline`` is true; ``from_cache`` says every answer came from the on-disk cache. Papers on the user's
+    blocklist are left out.
+    """
+    limit = max(1, min(limit, 100))
+    names = list(SOURCES) if source == "all" else [source]
+    log, errors, per_source, offline_misses = FetchLog(), [], [], []
+    for name in names:
+        label, search = SOURCES[name]
+        try:
+            per_source.append(search(query, limit=limit, log=log))
+        except OfflineError:
+            offline_misses.append(label)
+        except PosttrainError as exc:
+            errors.append(str(exc) if str(exc).startswith(label) else f"{label}: {exc}")
+    if offline_misses:
+        errors.insert(0, f"offline (POSTTRAIN_OFFLINE=1): no cached {', '.join(offline_misses)} results for "
+                         f"'{query}'; fix: unset POSTTRAIN_OFFLINE, or use technique_catalogue for built-in papers")
+    blocklist = Blocklist.from_env()
+    papers = [p for p in dedupe(_interleave(per_source)) if not blocklist.blocks_paper(p)]
+    return PaperHits(
+        query=query, papers=papers[:limit], offline=is_offline(), errors=errors, from_cache=log.all_cached
+    )
