@@ -1,0 +1,182 @@
+"""Turn a run's metrics history (and its error, if any) into findings with evidence and a proposed fix.
+
+Rows are what TRL logs (``loss``, ``reward``, ``reward_std``, ``frac_reward_zero_std``, ``entropy``, ``kl``) plus
+posttrain's ``eval_score``; Trackio's ``train/`` prefix is accepted too::
+
+    diagnose([{"step": 10, "loss": 2.3}, {"step": 20, "loss": "nan"}])
+    # [Finding(kind='loss_divergence', severity='error', evidence='loss is nan at step 20 ...', fix='...')]
+"""
+
+import math
+import re
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Finding(BaseModel):
+    """One diagnosed problem: what, how bad, the numbers that show it, and what to change."""
+
+    kind: str = Field(description="reward_collapse, entropy_collapse, kl_blowup, loss_divergence, no_learning, "
+                                  "overfitting, plateau, out_of_memory or crash.")
+    severity: Literal["info", "warning", "error"] = Field(description="error = the run is unusable as it is.")
+    evidence: str = Field(description="The numbers that show it, quoted from the metrics or the error.")
+    fix: str = Field(description="What to change in the next run.")
+
+
+OOM_PATTERN = re.compile(
+    r"out of memory|OutOfMemoryError|can't allocate memory|cannot allocate memory|MemoryError|std::bad_alloc|"
+    r"memory limit|killed.*memory|OOM", re.IGNORECASE
+)
+
+
+def _value(row: dict, key: str) -> float | None:
+    raw = row.get(key, row.get(f"train/{key}"))
+    if raw is None:
+        return None
+    try:
+        return float(raw)  # "nan"/"inf" strings written by the metrics stream parse back to floats
+    except (TypeError, ValueError):
+        return None
+
+
+def _series(metrics: list[dict], key: str) -> list[tuple[int, float]]:
+    out = []
+    for row in metrics:
+        value = _value(row, key)
+        if value is not None:
+            out.append((int(row.get("step", len(out))), value))
+    return out
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def _error_findings(error: str | None) -> list[Finding]:
+    if not error:
+        return []
+    if OOM_PATTERN.search(error):
+        return [Finding(kind="out_of_memory", severity="error", evidence=error[:300],
+                        fix="halve batch_size or max_length, train a LoRA adapter (lora={}), or declare more "
+                            "memory (max_memory_gb) / a larger GPU")]
+    return [Finding(kind="crash", severity="error", evidence=error[:300],
+                    fix="read the run's train.log for the traceback; fix the spec or data it names, then rerun")]
+
+
+def _loss_findings(loss: list[tuple[int, float]], is_rl: bool) -> list[Finding]:
+    bad = [(s, v) for s, v in loss if not math.isfinite(v)]
+    if bad:
+        return [Finding(kind="loss_divergence", severity="error",
+                        evidence=f"loss is {bad[0][1]} at step {bad[0][0]} (first logged loss {loss[0][1]:.4g})",
+                        fix="lower learning_rate 10x, keep warmup, and check the data for empty/garbage rows")]
+    if len(loss) < 3 or is_rl:  # GRPO's loss is not a progress signal; its rewards are read instead
+        return []
+    first, last, low = loss[0][1], loss[-1][1], min(v for _, v in loss)
+    if last > 1.5 * max(first, 1e-8) or (low > 0 and last > 3 * low and last > first):
+        return [Finding(kind="loss_divergence", severity="error",
+                        evidence=f"loss went {first:.4g} -> min {low:.4g} -> {last:.4g} at step {loss[-1][0]}",
+                        fix="lower learning_rate 10x (or add warmup); the optimiser is overshooting")]
+    if abs(first - last) <= 0.02 * abs(first):
+        return [Finding(kind="no_learning", severity="error",
+                        evidence=f"loss stayed flat: {first:.4g} at step {loss[0][0]} -> {last:.4g} at step "
+                                 f"{loss[-1][0]} ({len(loss)} logs)",
+                        fix="raise learning_rate (is it 0 or tiny?), check labels are not all masked, train longer")]
+    return _loss_plateau(loss)
+
+
+def _loss_plateau(loss: list[tuple[int, float]]) -> list[Finding]:
+    if len(loss) < 6:
+        return []
+    half = len(loss) // 2
+    early_gain = loss[0][1] - loss[half][1]
+    late_gain = loss[half][1] - loss[-1][1]
+    if early_gain > 0.1 * abs(loss[0][1]) and late_gain < 0.01 * abs(loss[half][1]):
+        return [Finding(kind="plateau", severity="info",
+                        evidence=f"loss fell {loss[0][1]:.4g} -> {loss[half][1]:.4g} by step {loss[half][0]}, "
+                                 f"then only to {loss[-1][1]:.4g} by step {loss[-1][0]}",
+                        fix="more steps of the same will not help: stop here, change the data, or switch method")]
+    return []
+
+
+def _reward_findings(metrics: list[dict]) -> list[Finding]:
+    reward, std = _series(metrics, "reward"), _series(metrics, "reward_std")
+    zero_std = _series(metrics, "frac_reward_zero_std")
+    if not reward:
+        return []
+    tail = max(1, len(reward) // 3)
+    last_reward = _mean([v for _, v in reward[-tail:]])
+    last_zero = _mean([v for _, v in zero_std[-tail:]]) if zero_std else None
+    last_std = _mean([v for _, v in std[-tail:]]) if std else None
+    collapsed = (last_zero is not None and last_zero >= 0.9) or (last_std is not None and last_std <= 0.01)
+    if not collapsed:
+        return []
+    shown = f"frac_reward_zero_std {last_zero:.2f}" if last_zero is not None else f"reward_std {last_std:.3f}"
+    evidence = f"{shown} and mean reward {last_reward:.3f} over the last {tail} logs (to step {reward[-1][0]})"
+    if last_reward >= 0.95:
+        return [Finding(kind="reward_collapse", severity="info", evidence=evidence + ": every sample is right",
+                        fix="the rewarded task is solved; stop GRPO or give it harder prompts")]
+    fix = ("every group gets the same reward, so advantages are 0 and nothing is learnt: SFT first so some samples "
+           "are right, add a partial-credit reward, raise temperature or num_generations")
+    return [Finding(kind="reward_collapse", severity="error", evidence=evidence, fix=fix)]
+
+
+def _entropy_and_kl(metrics: list[dict]) -> list[Finding]:
+    findings = []
+    entropy, kl, reward = _series(metrics, "entropy"), _series(metrics, "kl"), _series(metrics, "reward")
+    if len(entropy) >= 3 and entropy[0][1] > 0:
+        first, last = entropy[0][1], entropy[-1][1]
+        if last < 0.05 and last < 0.1 * first:
+            solved = bool(reward) and reward[-1][1] >= 0.95
+            findings.append(Finding(
+                kind="entropy_collapse", severity="info" if solved else "warning",
+                evidence=f"entropy fell {first:.3g} -> {last:.3g} by step {entropy[-1][0]}"
+                         + (f" with reward {reward[-1][1]:.2f}" if reward else ""),
+                fix="the policy samples one answer: lower learning_rate, raise temperature, or add beta (KL)"
+                    if not solved else "expected once the task is solved; stop or move to harder prompts"))
+    finite_kl = [(s, v) for s, v in kl if math.isfinite(v)]
+    if len(finite_kl) < len(kl) or (finite_kl and max(v for _, v in finite_kl) > 1.0):
+        step, peak = max(kl, key=lambda sv: sv[1] if math.isfinite(sv[1]) else math.inf)
+        findings.append(Finding(kind="kl_blowup", severity="error",
+                                evidence=f"kl reached {peak:.3g} at step {step} (first {kl[0][1]:.3g})",
+                                fix="lower learning_rate 3-10x or raise beta; the policy left the reference"))
+    return findings
+
+
+def _eval_findings(scores: list[tuple[int, float]], loss: list[tuple[int, float]]) -> list[Finding]:
+    if len(scores) < 3:
+        return []
+    best_step, best = max(scores, key=lambda sv: sv[1])
+    last_step, last = scores[-1]
+    if best - last >= 0.05 and best_step < last_step:
+        after = [v for s, v in loss if s >= best_step]
+        if len(after) >= 2 and after[-1] < after[0]:
+            return [Finding(kind="overfitting", severity="warning",
+                            evidence=f"eval score fell {best:.3f} (step {best_step}) -> {last:.3f} (step {last_step}) "
+                                     f"while train loss fell {after[0]:.4g} -> {after[-1]:.4g}",
+                            fix=f"keep the step-{best_step} model (fewer steps), lower learning_rate, or fix/clean "
+                                "the training labels")]
+    tail = scores[-3:]
+    earlier_best = max(v for _, v in scores[:-3]) if len(scores) > 3 else tail[0][1]
+    if max(v for _, v in tail) - min(v for _, v in tail) <= 0.02 and max(v for _, v in tail) <= earlier_best + 0.02:
+        level = "stalled low" if last < 0.2 else "stopped improving"
+        return [Finding(kind="plateau", severity="warning" if last < 0.2 else "info",
+                        evidence=f"eval score {level}: {', '.join(f'{v:.3f}@{s}' for s, v in tail)}",
+                        fix="re-seed or raise learning_rate (stalled low), or stop SFT and run GRPO on the "
+                            "systematic errors (stopped improving)")]
+    return []
+
+
+def diagnose(metrics: list[dict], *, error: str | None = None, eval_scores: list[float] | None = None) -> list[Finding]:
+    """Findings for one run, most severe first. `eval_scores` (in order) adds to any `eval_score` rows."""
+    loss = _series(metrics, "loss")
+    is_rl = bool(_series(metrics, "reward"))
+    scores = _series(metrics, "eval_score")
+    if eval_scores and not scores:  # plain scores: assume they were taken evenly over the logged steps
+        last_step = loss[-1][0] if loss else len(eval_scores) - 1
+        span = max(1, len(eval_scores) - 1)
+        scores = [(round(i * last_step / span), score) for i, score in enumerate(eval_scores)]
+    findings = (_error_findings(error) + _loss_findings(loss, is_rl) + _reward_findings(metrics)
+                + _entropy_and_kl(metrics) + _eval_findings(scores, loss))
+    order = {"error": 0, "warning": 1, "info": 2}
+    return sorted(findings, key=lambda f: order[f.severity])

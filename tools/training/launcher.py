@@ -1,0 +1,134 @@
+"""`run_training`: run one SFT/GRPO spec as a Ray task with declared resources, stream its metrics, diagnose it.
+
+Joins the cluster at ``RAY_ADDRESS`` when set, else starts (or reuses) a local one. A crash inside training comes
+back as ``status="failed"`` with findings, never as an exception; cancelling kills the task's process::
+
+    result = run_training(SFTSpec(base_model=model, dataset="sft.jsonl"), "runs/x/sft", project="x", run_name="sft")
+    result.status, result.checkpoint, [f.kind for f in result.findings]
+"""
+
+import os
+import threading
+import time
+from pathlib import Path
+
+from posttrain.tools.errors import ConfigError
+from posttrain.tools.progress import ProgressFn, null_progress
+from posttrain.tools.training.data_loading import check_dataset
+from posttrain.tools.training.diagnosis import Finding, diagnose
+from posttrain.tools.training.grpo_config import GRPOSpec
+from posttrain.tools.training.outcome import METRICS_FILE
+from posttrain.tools.training.result import TrainingResult, read_metrics_file, summarize
+from posttrain.tools.training.sft_config import SFTSpec
+from posttrain.tools.training.worker import LOG_FILE, execute_run, one_line
+
+
+POLL_S = 0.5
+BUDGET_GRACE_S = 120.0  # after the soft stop, how long the trainer gets to export before it is killed
+FORWARDED_ENV = ("TRACKIO_DIR", "HF_HOME", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "POSTTRAIN_OFFLINE",
+                 "TOKENIZERS_PARALLELISM", "CUDA_VISIBLE_DEVICES")
+
+
+def _ensure_ray(num_cpus: float):
+    """Connect to RAY_ADDRESS or start/reuse a local cluster; refuse specs the cluster can never schedule."""
+    import ray
+
+    if not ray.is_initialized():
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        address = os.environ.get("RAY_ADDRESS")
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    cpus = ray.cluster_resources().get("CPU", 0)
+    if num_cpus > cpus:
+        raise ConfigError(f"the spec asks for {num_cpus} CPUs but the Ray cluster has {cpus:g}; lower num_cpus")
+    return ray
+
+
+def _check_spec(spec: SFTSpec | GRPOSpec) -> None:
+    base = Path(spec.base_model).expanduser()
+    if spec.looks_local(spec.base_model) and not (base / "config.json").exists():
+        raise ConfigError(f"base model {spec.base_model} has no config.json; pass a saved model directory or Hub id")
+    check_dataset(spec.dataset, spec.method)
+
+
+def _gpus_for(spec: SFTSpec | GRPOSpec, ray) -> float:
+    available = ray.cluster_resources().get("GPU", 0)
+    wanted = (1.0 if available >= 1 else 0.0) if spec.num_gpus is None else spec.num_gpus
+    if wanted > available:
+        raise ConfigError(f"the spec asks for {wanted:g} GPUs but the Ray cluster has {available:g}; lower num_gpus")
+    if wanted > 1:
+        raise ConfigError(f"num_gpus={wanted:g}: multi-GPU runs are not wired yet; use num_gpus=1")
+    return wanted
+
+
+def _submit(spec, out: Path, project: str, run_name: str, ray):
+    env = {key: os.environ[key] for key in FORWARDED_ENV if key in os.environ}
+    env["RAY_TRAIN_ENABLE_PRINT_PATCH"] = "0"
+    options = {"num_cpus": spec.num_cpus, "num_gpus": _gpus_for(spec, ray), "max_retries": 0}
+    if spec.max_memory_gb:
+        options["memory"] = int(spec.max_memory_gb * 1024**3)
+    # max_calls=1: a fresh process per run, so env (TRACKIO_DIR) and fd redirection never leak between runs
+    task = ray.remote(max_calls=1)(execute_run).options(**options)
+    return task.remote(spec.method, spec.model_dump_json(), str(out), project, run_name, env)
+
+
+def _wait(ref, spec, out: Path, progress: ProgressFn, cancel: threading.Event | None, ray) -> tuple[dict | None, str]:
+    """Poll the task, forwarding metric rows to `progress`; returns (worker answer or None, why it ended)."""
+    start, seen = time.monotonic(), 0
+    hard_limit = spec.time_budget_s + BUDGET_GRACE_S if spec.time_budget_s else None
+    task = f"train {spec.method}"
+    while True:
+        done, _ = ray.wait([ref], timeout=POLL_S)
+        rows = read_metrics_file(out / METRICS_FILE)
+        for row in rows[seen:]:
+            info = {k: v for k, v in row.items() if isinstance(v, int | float) and k != "step"}
+            progress(task, row.get("step", 0), spec.max_steps, **info)
+        seen = len(rows)
+        if done:
+            return ray.get(ref), "done"
+        if cancel is not None and cancel.is_set():
+            ray.cancel(ref, force=True)
+            return None, "cancelled by request"
+        if hard_limit and time.monotonic() - start > hard_limit:
+            ray.cancel(ref, force=True)
+            return None, f"time budget {spec.time_budget_s:g}s (+{BUDGET_GRACE_S:g}s grace) exceeded"
+
+
+def run_training(spec: SFTSpec | GRPOSpec, out_dir: str | Path, *, project: str, run_name: str,
+                 progress: ProgressFn = null_progress, cancel: threading.Event | None = None) -> TrainingResult:
+    """Train one spec as a Ray task and return its TrainingResult (status, checkpoint, metrics, findings).
+
+    Writes out_dir/metrics.jsonl (rows as they are logged), out_dir/train.log, out_dir/checkpoint (LoRA merged,
+    tokenizer saved) and out_dir/result.json; logs to Trackio project/run_name. Bad spec or missing dataset →
+    ConfigError. A crash → status "failed" with `error` and findings. `cancel.set()` or running past
+    time_budget_s + 120 s kills the task (status "cancelled"); within the budget training stops gracefully.
+    """
+    _check_spec(spec)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / METRICS_FILE).unlink(missing_ok=True)
+    (out / "spec.json").write_text(spec.model_dump_json(indent=2))
+    start = time.monotonic()
+    ray = _ensure_ray(spec.num_cpus)
+    ref = _submit(spec, out, project, run_name, ray)
+    try:
+        answer, why = _wait(ref, spec, out, progress, cancel, ray)
+    except KeyboardInterrupt:
+        ray.cancel(ref, force=True)
+        raise
+    except Exception as exc:  # noqa: BLE001 - the worker process died (OOM killer, segfault): report, don't raise
+        answer, why = {"status": "failed", "checkpoint": None, "error": one_line(exc)}, "worker died"
+    if answer is None:
+        answer = {"status": "cancelled", "checkpoint": None, "error": why}
+    metrics = read_metrics_file(out / METRICS_FILE)
+    findings = diagnose(metrics, error=answer["error"] if answer["status"] == "failed" else None)
+    if answer.get("stopped_by_budget"):
+        findings.append(Finding(kind="budget", severity="info", evidence=f"stopped by time_budget_s="
+                                f"{spec.time_budget_s:g} at step {summarize(metrics)['steps']:g}",
+                                fix="raise time_budget_s or lower max_steps if the run needs to finish"))
+    result = TrainingResult(
+        method=spec.method, status=answer["status"], checkpoint=answer["checkpoint"], metrics=metrics,
+        summary=summarize(metrics), findings=findings, log_path=str(out / LOG_FILE),
+        duration_s=time.monotonic() - start, error=answer["error"], project=project, run_name=run_name,
+    )
+    (out / "result.json").write_text(result.model_dump_json(indent=2))
+    return result

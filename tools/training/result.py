@@ -1,0 +1,77 @@
+"""`TrainingResult`: what a finished (or failed, or cancelled) run hands back, and the summary numbers it carries.
+
+    result = run_training(spec, "runs/x/sft", project="x", run_name="sft")
+    result.summary["last_loss"], [f.kind for f in result.findings]
+"""
+
+import json
+import math
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from posttrain.tools.training.diagnosis import Finding
+
+
+class TrainingResult(BaseModel):
+    """One run's outcome: status, checkpoint, full metrics history, summary numbers and diagnosis."""
+
+    method: Literal["sft", "grpo", "dpo"] = Field(description="Training method.")
+    status: Literal["succeeded", "failed", "cancelled"] = Field(description="How the run ended.")
+    checkpoint: str | None = Field(description="Exported model directory (from_pretrained-ready); None if none.")
+    metrics: list[dict] = Field(description="Every logged row, in order (step, loss/reward/..., eval_score).")
+    summary: dict[str, float] = Field(description="first_loss, last_loss, min_loss, steps, last_reward, "
+                                                  "reward_std_last, tokens_per_s, last_eval_score, ... when logged.")
+    findings: list[Finding] = Field(description="Diagnosis of the metrics and error, most severe first.")
+    log_path: str = Field(description="The run's train.log (stdout/stderr of the training process).")
+    duration_s: float = Field(description="Wall time of the whole run, start-up included.")
+    error: str | None = Field(description="One-line error when status is failed or cancelled.")
+    project: str = Field(description="Trackio project the run logged to.")
+    run_name: str = Field(description="Trackio run name.")
+
+
+def read_metrics_file(path: Path) -> list[dict]:
+    """Rows of a metrics.jsonl; a half-written last line (the run was killed mid-write) is skipped."""
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def _number(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def summarize(metrics: list[dict]) -> dict[str, float]:
+    """Headline numbers from the metrics history; keys appear only when the run logged what they need."""
+    def series(key: str) -> list[float]:
+        return [v for v in (_number(r.get(key)) for r in metrics if key in r) if v is not None]
+
+    summary: dict[str, float] = {}
+    loss, reward, std, scores = series("loss"), series("reward"), series("reward_std"), series("eval_score")
+    if loss:
+        finite = [v for v in loss if math.isfinite(v)] or [math.nan]
+        summary.update(first_loss=loss[0], last_loss=loss[-1], min_loss=min(finite))
+    if reward:
+        summary.update(first_reward=reward[0], last_reward=reward[-1], max_reward=max(reward))
+    if std:
+        summary["reward_std_last"] = std[-1]
+    if scores:
+        summary.update(first_eval_score=scores[0], last_eval_score=scores[-1], best_eval_score=max(scores))
+    steps = [int(r["step"]) for r in metrics if "step" in r]
+    summary["steps"] = float(max(steps, default=0))
+    runtime, tokens = series("train_runtime"), series("num_tokens")
+    if runtime and tokens and runtime[-1] > 0:
+        summary["tokens_per_s"] = tokens[-1] / runtime[-1]
+    if runtime:
+        summary["train_runtime_s"] = runtime[-1]
+    return summary

@@ -1,0 +1,48 @@
+"""`SFTSpec`: a supervised fine-tuning run, mapped onto TRL's own `SFTConfig` (TRL does the work).
+
+>>> spec = SFTSpec(base_model="runs/x/base-model", dataset="runs/x/sft.jsonl", max_steps=300, learning_rate=3e-3)
+>>> spec.to_trl(Path("runs/x/sft"), project="x", run_name="sft-1", use_gpu=False).per_device_train_batch_size
+64
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from posttrain.tools.training.base_config import RunSpec, common_trl_kwargs
+
+
+class SFTSpec(RunSpec):
+    """Supervised fine-tuning on prompt/completion rows (raw strings) or conversational `messages` rows."""
+
+    method: Literal["sft"] = Field("sft", description="Discriminator for transcripts and YAML specs.")
+    max_steps: int = Field(300, ge=1, description="Optimizer steps to run.")
+    learning_rate: float = Field(3e-3, ge=0.0, description="Peak learning rate (3e-3 suits the tiny char model).")
+    batch_size: int = Field(64, ge=1, description="Sequences per optimizer step.")
+    max_length: int = Field(64, ge=8, description="Tokens per sequence (prompt + completion); longer rows are cut.")
+    lr_scheduler: str = Field("cosine", description="transformers scheduler name: cosine, linear, constant, ...")
+    warmup_ratio: float = Field(0.05, ge=0.0, lt=1.0, description="Share of steps spent warming up.")
+    packing: bool = Field(False, description="Pack several rows per sequence (TRL's BFD packing, padding-free).")
+
+    @model_validator(mode="after")
+    def _packing_needs_room(self):
+        if self.packing and self.max_length < 32:
+            raise ValueError("packing with max_length < 32 packs nothing; raise max_length or set packing=False")
+        return self
+
+    def to_trl(self, out_dir: Path, *, project: str, run_name: str, use_gpu: bool):
+        """Build the TRL `SFTConfig` for this spec; `trl_overrides` win over everything."""
+        from trl import SFTConfig
+
+        kwargs = common_trl_kwargs(self, out_dir, project=project, run_name=run_name, use_gpu=use_gpu)
+        kwargs.update(
+            per_device_train_batch_size=self.batch_size,
+            max_length=self.max_length,
+            lr_scheduler_type=self.lr_scheduler,
+            warmup_steps=round(self.warmup_ratio * self.max_steps),
+            packing=self.packing,
+            dataset_num_proc=None,
+        )
+        kwargs.update(self.trl_overrides)
+        return SFTConfig(**kwargs)

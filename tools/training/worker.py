@@ -1,0 +1,75 @@
+"""The body of a training Ray task: set up the process, run the trainer, turn any crash into a one-line error.
+
+Runs in a fresh Ray worker process (``max_calls=1``), so it may redirect the process's stdout/stderr into the
+run's ``train.log`` and set environment variables before torch/trackio are imported::
+
+    execute_run("sft", spec.model_dump_json(), "runs/x/sft", "x", "sft", {"TRACKIO_DIR": "..."})
+"""
+
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+
+LOG_FILE = "train.log"
+PID_FILE = "worker.pid"
+
+
+def _redirect_output(log_path: Path) -> None:
+    """Send this process's fd 1/2 (Python, C++ and warnings alike) to the run log."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def _limit_memory(max_memory_gb: float | None) -> None:
+    """Enforce the declared memory on CPU runs: allocations beyond it fail with a real out-of-memory error."""
+    if not max_memory_gb:
+        return
+    import resource
+
+    limit = int(max_memory_gb * 1024**3)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
+def one_line(exc: BaseException) -> str:
+    """`Type: message` on one line, short enough for a transcript."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+def execute_run(method: str, spec_json: str, out_dir: str, project: str, run_name: str, env: dict) -> dict:
+    """Run one spec here; returns {"status", "checkpoint", "error", "stopped_by_budget", "duration_s"}."""
+    start = time.monotonic()
+    out = Path(out_dir)
+    os.environ.update(env)
+    (out / PID_FILE).write_text(str(os.getpid()))
+    _redirect_output(out / LOG_FILE)
+    try:
+        import torch
+
+        from posttrain.tools.training.grpo import train_grpo
+        from posttrain.tools.training.grpo_config import GRPOSpec
+        from posttrain.tools.training.sft import train_sft
+        from posttrain.tools.training.sft_config import SFTSpec
+
+        spec = (SFTSpec if method == "sft" else GRPOSpec).model_validate_json(spec_json)
+        use_gpu = torch.cuda.is_available() and (spec.num_gpus is None or spec.num_gpus > 0)
+        if not use_gpu:
+            torch.set_num_threads(max(1, int(spec.num_cpus)))
+            _limit_memory(spec.max_memory_gb)
+        trainer = train_sft if method == "sft" else train_grpo
+        outcome = trainer(spec, out, project=project, run_name=run_name, use_gpu=use_gpu)
+        status = {"status": "succeeded", "checkpoint": outcome.checkpoint, "error": None,
+                  "stopped_by_budget": outcome.stopped_by_budget}
+    except (Exception, MemoryError) as exc:  # the crash becomes data for diagnose(); the traceback goes to the log
+        traceback.print_exc()
+        status = {"status": "failed", "checkpoint": None, "error": one_line(exc), "stopped_by_budget": False}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return {**status, "duration_s": time.monotonic() - start}
