@@ -1,0 +1,196 @@
+"""Generate completions for many prompts: vLLM when installed with a GPU, else batched transformers.
+
+Both backends take the same ``GenerationSettings``. Unset sampling fields come from the model's
+``generation_config.json`` (so a model shipped with greedy decoding is evaluated greedily); set them to override::
+
+    result = generate("runs/x/model", ["12+30=", "7+8="], GenerationSettings(max_new_tokens=5))
+    result.texts, result.backend, result.batch_size
+
+The transformers path sorts prompts by length, pads on the left, and picks the batch size from the memory the
+KV cache needs (free GPU memory, or available RAM on CPU); an out-of-memory error halves it and retries.
+"""
+
+import importlib.util
+import os
+import time
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from posttrain.tools.errors import ConfigError, EvalError
+from posttrain.tools.progress import ProgressFn, null_progress
+
+
+Backend = Literal["auto", "vllm", "transformers"]
+
+
+class GenerationSettings(BaseModel):
+    """Decoding knobs; None means "as the model's generation_config.json says" (greedy when it says nothing)."""
+
+    max_new_tokens: int = Field(64, ge=1, description="Tokens to generate per prompt.")
+    temperature: float | None = Field(None, ge=0.0, description="0 = greedy; None = from generation_config.")
+    top_p: float | None = Field(None, gt=0.0, le=1.0, description="Nucleus sampling; None = from generation_config.")
+    seed: int = Field(0, description="Seed for sampled decoding.")
+    batch_size: int | None = Field(None, ge=1, description="Fixed batch size; None = adapt to memory.")
+    chat: bool = Field(False, description="Wrap each prompt as a user turn of the tokenizer's chat template.")
+
+
+class Generation(BaseModel):
+    """Completions in prompt order plus how they were made."""
+
+    texts: list[str] = Field(description="One completion per prompt, special tokens removed.")
+    backend: str = Field(description="'vllm' or 'transformers'.")
+    batch_size: int = Field(0, description="Largest batch used (transformers); 0 for vLLM (it schedules itself).")
+    duration_s: float = Field(description="Wall time of generation, model loading excluded.")
+    load_s: float = Field(0.0, description="Time to load the model and tokenizer.")
+
+
+def vllm_available() -> bool:
+    """True when vllm is importable and a CUDA device is visible (vLLM's PyPI wheel is CUDA-only)."""
+    if importlib.util.find_spec("vllm") is None:
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def resolve_backend(backend: Backend) -> Literal["vllm", "transformers"]:
+    """Pick the backend for ``auto``; asking for vllm where it cannot run is a ConfigError with the fix."""
+    if backend == "transformers":
+        return "transformers"
+    if backend == "vllm":
+        if not vllm_available():
+            raise ConfigError(
+                "--backend vllm needs the vllm package and a CUDA GPU; fix: pip install 'posttrain[gpu]' "
+                "on a GPU machine, or use --backend transformers"
+            )
+        return "vllm"
+    if backend != "auto":
+        raise ConfigError(f"unknown backend '{backend}'; use auto, vllm or transformers")
+    return "vllm" if vllm_available() else "transformers"
+
+
+def _sampling(model_config, settings: GenerationSettings) -> tuple[bool, float, float]:
+    """(do_sample, temperature, top_p) after applying the overrides to the model's generation config."""
+    temperature = settings.temperature
+    if temperature is None:
+        temperature = float(model_config.temperature or 1.0) if model_config.do_sample else 0.0
+    top_p = settings.top_p if settings.top_p is not None else float(model_config.top_p or 1.0)
+    return temperature > 0, temperature, top_p
+
+
+def _chat_prompts(tokenizer, prompts: list[str], chat: bool) -> list[str]:
+    if not chat or not getattr(tokenizer, "chat_template", None):
+        return prompts
+    return [
+        tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True)
+        for p in prompts
+    ]
+
+
+def auto_batch_size(model, longest_tokens: int, device: str) -> int:
+    """Batch size whose KV cache fits in half the free memory (GPU) or a quarter of the available RAM (CPU)."""
+    import torch
+
+    config = model.config
+    text = getattr(config, "get_text_config", lambda: config)()
+    layers = getattr(text, "num_hidden_layers", 24)
+    heads = getattr(text, "num_key_value_heads", None) or getattr(text, "num_attention_heads", 16)
+    head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
+    per_sequence = 2 * layers * heads * head_dim * model.dtype.itemsize * max(longest_tokens, 1)
+    if device.startswith("cuda"):
+        free, _ = torch.cuda.mem_get_info()
+        budget = free // 2
+    else:
+        budget = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4
+    # activations scale with batch too; x4 on the KV estimate keeps a margin for them
+    return int(max(1, min(256, budget // (4 * per_sequence))))
+
+
+def _generate_transformers(model_path: str, prompts: list[str], settings: GenerationSettings,
+                           progress: ProgressFn) -> Generation:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    started = time.perf_counter()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    tokenizer.padding_side = "left"  # decoder-only generation continues from the last position
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype).to(device).eval()
+    load_s = time.perf_counter() - started
+    do_sample, temperature, top_p = _sampling(model.generation_config, settings)
+    texts_in = _chat_prompts(tokenizer, prompts, settings.chat)
+    lengths = [len(ids) for ids in tokenizer(texts_in, add_special_tokens=False)["input_ids"]]
+    order = sorted(range(len(prompts)), key=lambda i: -lengths[i])  # longest first: an OOM shows up at once
+    batch = settings.batch_size or auto_batch_size(model, max(lengths, default=1) + settings.max_new_tokens, device)
+    largest, done, outputs = 0, 0, [""] * len(prompts)
+    torch.manual_seed(settings.seed)
+    started = time.perf_counter()
+    while done < len(order):
+        chunk = order[done : done + batch]
+        try:
+            texts = _generate_batch(model, tokenizer, [texts_in[i] for i in chunk], settings, do_sample,
+                                    temperature, top_p, device)
+        except torch.OutOfMemoryError as exc:
+            if batch == 1:
+                message = "out of memory with batch size 1; fix: lower max_new_tokens or use a bigger GPU"
+                raise EvalError(message) from exc
+            batch = max(1, batch // 2)
+            if device == "cuda":
+                torch.cuda.empty_cache()
+            continue
+        for index, text in zip(chunk, texts, strict=True):
+            outputs[index] = text
+        done += len(chunk)
+        largest = max(largest, len(chunk))
+        progress("generate", done, len(order), batch_size=batch)
+    return Generation(texts=outputs, backend="transformers", batch_size=largest,
+                      duration_s=time.perf_counter() - started, load_s=load_s)
+
+
+def _generate_batch(model, tokenizer, prompts, settings, do_sample, temperature, top_p, device) -> list[str]:
+    import torch
+
+    encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
+    kwargs = {"do_sample": do_sample, "max_new_tokens": settings.max_new_tokens,
+              "pad_token_id": tokenizer.pad_token_id}
+    kwargs |= {"temperature": temperature, "top_p": top_p} if do_sample else {"temperature": None, "top_p": None,
+                                                                             "top_k": None}
+    with torch.inference_mode():
+        generated = model.generate(**encoded, **kwargs)
+    return tokenizer.batch_decode(generated[:, encoded["input_ids"].shape[1] :], skip_special_tokens=True)
+
+
+def _generate_vllm(model_path: str, prompts: list[str], settings: GenerationSettings) -> Generation:
+    import vllm
+
+    started = time.perf_counter()
+    llm = vllm.LLM(model=model_path, seed=settings.seed)
+    load_s = time.perf_counter() - started
+    defaults = llm.get_default_sampling_params()  # vLLM reads generation_config.json itself
+    temperature = settings.temperature if settings.temperature is not None else defaults.temperature
+    top_p = settings.top_p if settings.top_p is not None else defaults.top_p
+    params = vllm.SamplingParams(temperature=temperature, top_p=top_p, max_tokens=settings.max_new_tokens,
+                                 seed=settings.seed)
+    started = time.perf_counter()
+    if settings.chat and llm.get_tokenizer().chat_template:
+        outputs = llm.chat([[{"role": "user", "content": p}] for p in prompts], params)
+    else:
+        outputs = llm.generate(prompts, params)
+    return Generation(texts=[o.outputs[0].text for o in outputs], backend="vllm",
+                      duration_s=time.perf_counter() - started, load_s=load_s)
+
+
+def generate(model: str, prompts: list[str], settings: GenerationSettings | None = None, *,
+             backend: Backend = "auto", progress: ProgressFn = null_progress) -> Generation:
+    """Complete each prompt with ``model`` (local path or Hub id); returns texts in prompt order and the backend."""
+    settings = settings or GenerationSettings()
+    chosen = resolve_backend(backend)
+    if not prompts:
+        return Generation(texts=[], backend=chosen, duration_s=0.0)
+    if chosen == "vllm":
+        return _generate_vllm(model, prompts, settings)
+    return _generate_transformers(model, prompts, settings, progress)

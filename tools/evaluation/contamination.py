@@ -1,0 +1,169 @@
+"""N-gram decontamination: which eval items appear (lightly reformatted) in a training set, and in which rows.
+
+Text is normalised (Unicode NFKC, lower case, words of letters/digits only, so punctuation, spacing and case
+changes do not hide a copy) and cut into word n-grams. An eval item shorter than n words is matched as a whole.
+Eval n-grams go into a hash table; the training side is hashed with a vectorised rolling hash (numpy), so 100k
+training rows against 1k eval items take seconds, not a pairwise comparison. Every hash hit is then checked
+word by word, so a hash collision cannot create a false positive::
+
+    report = check_contamination(["Q: What is 12 + 30?  ..."], bench.eval_items(), n=8)
+    report.contaminated_eval_ids, report.contaminated_train_rows, report.rate
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from posttrain.tools.errors import ConfigError
+from posttrain.tools.evaluation.benchmark import Item
+
+
+_WORD = re.compile(r"[^\W_]+")
+_BASE = 1_000_003  # odd multiplier of the polynomial hash (arithmetic is mod 2**64 via uint64 wrap-around)
+
+
+class ContaminationMatch(BaseModel):
+    """One eval item found in one training row."""
+
+    eval_id: str = Field(description="Id of the contaminated eval item.")
+    train_row: int = Field(description="Index of the training row containing it.")
+    ngram: str = Field(description="The shared normalised n-gram (truncated to 200 characters).")
+
+
+class ContaminationReport(BaseModel):
+    """Result of an n-gram overlap check between a training set and a benchmark's eval items."""
+
+    benchmark: str | None = Field(None, description="Benchmark name when known.")
+    ngram: int = Field(description="n used for the word n-grams.")
+    n_eval: int = Field(description="Number of eval items checked.")
+    n_train: int = Field(description="Number of training rows checked.")
+    contaminated_eval_ids: list[str] = Field(description="Eval items sharing an n-gram with the training set.")
+    contaminated_train_rows: list[int] = Field(description="Training row indices that contain an eval n-gram.")
+    rate: float = Field(description="Share of eval items that are contaminated (0-1).")
+    examples: list[ContaminationMatch] = Field(default_factory=list, description="Up to 20 matches, for review.")
+
+
+def normalize_words(text: str) -> list[str]:
+    """Lower-cased NFKC words of letters and digits; everything else separates words."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).lower())
+
+
+def _hash_words(ids: Sequence[int]) -> int:
+    value = 0
+    for token in ids:
+        value = (value * _BASE + token) % 2**64
+    return value
+
+
+def _window_hashes(ids, length: int):
+    """Polynomial hash of every window of ``length`` ids (uint64, wraps like ``_hash_words``)."""
+    import numpy as np
+
+    count = len(ids) - length + 1
+    hashes = np.zeros(max(count, 0), dtype=np.uint64)
+    base = np.uint64(_BASE)
+    for k in range(length):
+        hashes = hashes * base + ids[k : k + count]
+    return hashes
+
+
+def _eval_index(eval_items: Sequence[Item], n: int):
+    """Vocabulary of eval words, and per window length the hash → [(eval index, word ids)] table."""
+    vocab: dict[str, int] = {}
+    tables: dict[int, dict[int, list[tuple[int, tuple[int, ...]]]]] = {}
+    for index, item in enumerate(eval_items):
+        ids = [vocab.setdefault(word, len(vocab) + 1) for word in normalize_words(item.prompt)]
+        length = min(n, len(ids))
+        if length == 0:
+            continue
+        for start in range(len(ids) - length + 1):
+            gram = tuple(ids[start : start + length])
+            tables.setdefault(length, {}).setdefault(_hash_words(gram), []).append((index, gram))
+    return vocab, tables
+
+
+def check_contamination(train_texts: Sequence[str], eval_items: Sequence[Item], *, n: int = 8) -> ContaminationReport:
+    """Find eval items whose prompt shares a word n-gram (default n=8; 8-13 is usual) with any training text.
+
+    Training texts are whole rows (prompt + answer, or a chat flattened to text). Returns the contaminated eval
+    ids (eval order), the training rows that contain them (sorted), the contaminated share of the eval set and a
+    few example matches. Items shorter than n words must appear whole.
+    """
+    import numpy as np
+
+    if not 1 <= n <= 64:
+        raise ConfigError(f"ngram n must be between 1 and 64 (8-13 is usual), got {n}")
+    vocab, tables = _eval_index(eval_items, n)
+    # One long id array: training rows separated by 0, a word absent from the eval set is also 0, so a
+    # window containing a 0 never equals an eval window (those have only ids >= 1).
+    ids, starts = [0], []
+    for text in train_texts:
+        starts.append(len(ids))
+        ids.extend(vocab.get(word, 0) for word in normalize_words(text))
+        ids.append(0)
+    corpus = np.asarray(ids, dtype=np.uint64)
+    row_starts = np.asarray(starts, dtype=np.int64)
+    eval_hit, train_hit, examples = set(), set(), []
+    words = {v: k for k, v in vocab.items()}
+    for length, table in tables.items():
+        hashes = _window_hashes(corpus, length)
+        keys = np.fromiter(table.keys(), dtype=np.uint64, count=len(table))
+        for position in np.nonzero(np.isin(hashes, keys))[0].tolist():
+            window = tuple(ids[position : position + length])
+            row = int(np.searchsorted(row_starts, position, side="right") - 1)
+            for index, gram in table[int(hashes[position])]:
+                if gram != window:  # hash collision: not a real match
+                    continue
+                eval_hit.add(index)
+                train_hit.add(row)
+                if len(examples) < 20:
+                    text = " ".join(words[token] for token in gram)[:200]
+                    examples.append(ContaminationMatch(eval_id=eval_items[index].id, train_row=row, ngram=text))
+    contaminated = [eval_items[i].id for i in sorted(eval_hit)]
+    return ContaminationReport(
+        ngram=n, n_eval=len(eval_items), n_train=len(train_texts), contaminated_eval_ids=contaminated,
+        contaminated_train_rows=sorted(train_hit), rate=len(eval_hit) / len(eval_items) if eval_items else 0.0,
+        examples=examples,
+    )
+
+
+def row_text(row: Any) -> str:
+    """Flatten one dataset row to text: every string value, recursively (chat ``messages`` included)."""
+    if isinstance(row, str):
+        return row
+    if isinstance(row, dict):
+        return "\n".join(row_text(value) for value in row.values())
+    if isinstance(row, list | tuple):
+        return "\n".join(row_text(value) for value in row)
+    return ""
+
+
+def load_train_texts(dataset: str, *, split: str = "train", fields: Iterable[str] | None = None) -> list[str]:
+    """Rows of a local JSONL/JSON/parquet file or a Hub dataset id, flattened to text (``fields`` to restrict)."""
+    from pathlib import Path
+
+    keep = list(fields) if fields else None
+    path = Path(dataset).expanduser()
+    try:
+        from datasets import load_dataset
+
+        if path.exists():
+            kind = "parquet" if path.suffix == ".parquet" else "json"
+            rows = load_dataset(kind, data_files=str(path), split="train")
+        elif dataset.endswith((".jsonl", ".json", ".parquet")):
+            raise ConfigError(f"dataset file {path} does not exist; fix: check the path")
+        else:
+            rows = load_dataset(dataset, split=split)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        from posttrain.tools.errors import ToolError
+
+        raise ToolError(
+            f"could not load dataset '{dataset}' (split {split}): {type(exc).__name__}: {str(exc)[:300]}; "
+            "give a local .jsonl/.parquet path, or check the Hub id and network"
+        ) from exc
+    return [row_text({k: row[k] for k in keep if k in row} if keep else row) for row in rows]

@@ -1,0 +1,67 @@
+"""Evaluate a model on a benchmark end to end: items → generation → scoring → report file.
+
+    report = evaluate_model("runs/x/model", "arithmetic", "artifacts/3/eval", limit=100)
+    report.score, report.ci95, report.path        # artifacts/3/eval/arithmetic.json
+"""
+
+import time
+from pathlib import Path
+
+from posttrain.tools.errors import ConfigError
+from posttrain.tools.evaluation.backends import Backend, GenerationSettings, generate
+from posttrain.tools.evaluation.benchmark import Benchmark, cut_at_stop
+from posttrain.tools.evaluation.registry import get_benchmark
+from posttrain.tools.evaluation.report import EvalReport, ItemRecord, build_report, write_report
+from posttrain.tools.progress import ProgressFn, null_progress
+
+
+def _check_model(model: str) -> None:
+    """A model that looks like a path must exist; anything else is taken as a Hub id."""
+    path = Path(model).expanduser()
+    looks_local = model.startswith((".", "/", "~")) or path.exists() or model.count("/") > 1
+    if looks_local and not path.exists():
+        raise ConfigError(f"model path {model} does not exist; fix: give a saved model folder or a Hub id (org/name)")
+    if path.exists() and not (path / "config.json").exists():
+        raise ConfigError(f"{model} has no config.json, so it is not a saved model; fix: point to the model folder")
+
+
+def evaluate_model(model: str, benchmark: str | Benchmark, out_dir: str | Path, *, limit: int | None = None,
+                   backend: Backend = "auto", settings: GenerationSettings | None = None,
+                   progress: ProgressFn = null_progress) -> EvalReport:
+    """Evaluate ``model`` (local path or Hub id) on ``benchmark`` (spec or object) and write
+    ``out_dir/<benchmark>.json`` with score, n, Wilson 95% CI, per-item records, backend and timings.
+
+    ``limit`` keeps the first N items; ``backend`` is auto (vLLM with a GPU, else transformers), vllm or
+    transformers; ``settings`` overrides decoding (default: the benchmark's token budget and the model's
+    generation_config.json). Returns the EvalReport summary.
+    """
+    started = time.perf_counter()
+    bench = get_benchmark(benchmark) if isinstance(benchmark, str) else benchmark
+    _check_model(model)
+    items = bench.eval_items(limit=limit)
+    if not items:
+        raise ConfigError(f"benchmark {bench.spec} gave no items (limit={limit}); fix: raise --limit")
+    settings = settings or GenerationSettings(max_new_tokens=bench.max_new_tokens, chat=bench.chat)
+    progress("eval " + bench.name, 0, len(items))
+    generation = generate(model, [item.prompt for item in items], settings, backend=backend, progress=progress)
+    scoring_started = time.perf_counter()
+    records = []
+    for done, (item, text) in enumerate(zip(items, generation.texts, strict=True), start=1):
+        completion = cut_at_stop(text, bench.stop)
+        verdict = bench.score(completion, item)
+        records.append(ItemRecord(id=item.id, prompt=item.prompt, completion=completion,
+                                  extracted=verdict.extracted, gold=item.answer, correct=verdict.correct))
+        progress("eval " + bench.name, done, len(items))
+    score_s = time.perf_counter() - scoring_started
+    timings = {
+        "load_s": round(generation.load_s, 3), "generate_s": round(generation.duration_s, 3),
+        "score_s": round(score_s, 3),
+        "items_per_s": round(len(items) / generation.duration_s, 2) if generation.duration_s else 0.0,
+    }
+    report = build_report(
+        benchmark=bench.name, spec=bench.spec, model=model, records=records, backend=generation.backend,
+        duration_s=round(time.perf_counter() - started, 3), path=Path(out_dir) / f"{bench.name}.json",
+        timings=timings, settings=settings.model_dump() | {"batch_size": generation.batch_size},
+    )
+    write_report(report, records)
+    return report
