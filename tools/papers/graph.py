@@ -87,6 +87,22 @@ def _placeholder(raw: str) -> Paper:
                  arxiv_id=pid[6:] if pid.startswith("arxiv:") else None)
 
 
+def _resolve_seed(raw: str, log: FetchLog, errors: list[str]) -> Paper | None:
+    """The seed's S2 record; a placeholder when the lookup fails; None (with an error) for an unreadable id."""
+    try:
+        pid = canonical_id(raw)
+    except PosttrainError as exc:
+        errors.append(str(exc))
+        return None
+    try:
+        return get_s2_paper(pid, log=log)
+    except OfflineError:
+        errors.append(f"offline (POSTTRAIN_OFFLINE=1): no cached details for {pid}; fix: unset POSTTRAIN_OFFLINE")
+    except PosttrainError as exc:
+        errors.append(str(exc))
+    return _placeholder(pid)
+
+
 def _expand(builder: _Builder, node: str, depth: int, per_node: int, log: FetchLog) -> list[str]:
     """Add one node's references and citations; returns the ids of nodes first reached through it."""
     reached = []
@@ -174,15 +190,8 @@ def citation_graph(
     builder, log, errors = _Builder(max(1, max_nodes)), FetchLog(), []
     seeds: list[str] = []
     for raw in seed_ids:
-        try:
-            paper = get_s2_paper(canonical_id(raw), log=log)
-        except OfflineError:
-            errors.append(f"offline (POSTTRAIN_OFFLINE=1): no cached details for {raw}; fix: unset POSTTRAIN_OFFLINE")
-            paper = None
-        except PosttrainError as exc:
-            errors.append(str(exc))
-            paper = None
-        seed = builder.add(paper or _placeholder(raw), 0)
+        paper = _resolve_seed(raw, log, errors)
+        seed = builder.add(paper, 0) if paper is not None else None
         if seed is not None:
             seeds.append(seed)
     frontier = list(seeds)
@@ -194,6 +203,8 @@ def citation_graph(
             progress("citation graph", completed=done, total=len(frontier), depth=level + 1, nodes=len(builder.papers))
             try:
                 next_frontier += _expand(builder, node, level, max(1, min(per_node, 1000)), log)
+            except OfflineError:
+                errors.append(f"offline (POSTTRAIN_OFFLINE=1): no cached references/citations for {node}")
             except PosttrainError as exc:
                 errors.append(str(exc))
         frontier = next_frontier
