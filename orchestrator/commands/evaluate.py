@@ -1,7 +1,89 @@
-"""`posttrain evaluate` commands (being written)."""
+"""`posttrain eval` and `posttrain decontam`: score a model on a benchmark, check a dataset for leaked eval items.
+
+    posttrain eval runs/x/model --benchmark arithmetic:digits=3 --limit 100 --json
+    posttrain decontam data/train.jsonl --benchmark gsm8k --ngram 13 --json
+
+Only typer and the standard library are imported here; the tools load inside each command.
+"""
+
+import json
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
+def _progress_bar():
+    """A rich progress bar on stderr and the ProgressFn that feeds it."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=Console(stderr=True), transient=True)
+    tasks: dict[str, int] = {}
+
+    def progress(task: str, completed: float, total: float | None = None, **info) -> None:
+        if task not in tasks:
+            tasks[task] = bar.add_task(task, total=total)
+        bar.update(tasks[task], completed=completed, total=total)
+
+    return bar, progress
+
+
+def eval_command(
+    model: Annotated[str, typer.Argument(help="Model folder (save_pretrained) or Hub id.")],
+    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark spec, e.g. arithmetic:digits=3, "
+                                           "gsm8k, gpqa:diamond, or a path to items.jsonl / bench.yaml.")],
+    limit: Annotated[int | None, typer.Option(help="Evaluate only the first N items.")] = None,
+    backend: Annotated[str, typer.Option(help="auto (vLLM with a GPU, else transformers), vllm or transformers.")]
+    = "auto",
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for <benchmark>.json.")] = Path("artifacts/eval"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+) -> None:
+    """Evaluate MODEL on a benchmark: score, Wilson 95% CI, and a per-item record file."""
+    from posttrain.tools.errors import ConfigError
+    from posttrain.tools.evaluation import evaluate_model
+
+    if backend not in ("auto", "vllm", "transformers"):
+        raise ConfigError(f"unknown --backend '{backend}'; fix: use auto, vllm or transformers")
+    bar, progress = _progress_bar()
+    with bar:
+        report = evaluate_model(model, benchmark, out_dir, limit=limit, backend=backend, progress=progress)
+    if as_json:
+        fields = ("benchmark", "model", "n", "correct", "score", "ci95", "backend", "duration_s", "path", "spec")
+        typer.echo(json.dumps(report.model_dump(mode="json", include=set(fields))))
+        return
+    low, high = report.ci95
+    typer.echo(f"{report.benchmark}: {report.score:.1%} ({report.correct}/{report.n}), 95% CI [{low:.1%}, "
+               f"{high:.1%}], backend {report.backend}, {report.duration_s:.1f} s")
+    typer.echo(f"per-item records: {report.path}")
+
+
+def decontam_command(
+    dataset: Annotated[str, typer.Argument(help="Training data: a local .jsonl/.json/.parquet file or a Hub id.")],
+    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark spec whose eval items to look for.")],
+    ngram: Annotated[int, typer.Option(help="Word n-gram length (8-13 is usual).")] = 8,
+    split: Annotated[str, typer.Option(help="Split of a Hub dataset.")] = "train",
+    field: Annotated[list[str] | None, typer.Option(help="Only these row fields (repeatable); default all text.")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a summary.")] = False,
+) -> None:
+    """Check a training DATASET for n-gram overlap with a benchmark's eval items."""
+    from posttrain.tools.evaluation import check_contamination, get_benchmark, load_train_texts
+
+    bench = get_benchmark(benchmark)
+    texts = load_train_texts(dataset, split=split, fields=field)
+    report = check_contamination(texts, bench.eval_items(), n=ngram).model_copy(update={"benchmark": bench.name})
+    if as_json:
+        typer.echo(report.model_dump_json(exclude={"examples"}))
+        return
+    typer.echo(f"{bench.name}: {len(report.contaminated_eval_ids)}/{report.n_eval} eval items ({report.rate:.1%}) "
+               f"found in {len(report.contaminated_train_rows)}/{report.n_train} training rows ({ngram}-grams)")
+    for match in report.examples[:5]:
+        typer.echo(f"  {match.eval_id} in row {match.train_row}: '{match.ngram}'")
+
+
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the CLI."""
+    """Add `eval` and `decontam` to the CLI."""
+    app.command("eval")(eval_command)
+    app.command("decontam")(decontam_command)

@@ -107,19 +107,33 @@ def auto_batch_size(model, longest_tokens: int, device: str) -> int:
     return int(max(1, min(256, budget // (4 * per_sequence))))
 
 
+def dtype_for(device: str):
+    """bf16 on GPU (what the models are trained in), fp32 on CPU (bf16 matmuls are slow there)."""
+    import torch
+
+    return torch.bfloat16 if device.startswith("cuda") else torch.float32
+
+
 def _generate_transformers(model_path: str, prompts: list[str], settings: GenerationSettings,
                            progress: ProgressFn) -> Generation:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # the weight-loading bar would interleave with ours on stderr
     started = time.perf_counter()
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_path)
+        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype_for(device)).to(device).eval()
+    except OSError as exc:  # missing files, unknown Hub id, offline mode
+        raise EvalError(
+            f"could not load model '{model_path}': {str(exc)[:300]}; fix: pass a saved model folder, or a Hub id "
+            "with network access (HF_HUB_OFFLINE unset)"
+        ) from exc
     tokenizer.padding_side = "left"  # decoder-only generation continues from the last position
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    dtype = torch.bfloat16 if device == "cuda" else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype).to(device).eval()
     load_s = time.perf_counter() - started
     do_sample, temperature, top_p = _sampling(model.generation_config, settings)
     texts_in = _chat_prompts(tokenizer, prompts, settings.chat)

@@ -141,29 +141,46 @@ def row_text(row: Any) -> str:
     return ""
 
 
+def _read_local(path) -> list[dict[str, Any]]:
+    import json
+
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json" and text.lstrip().startswith("["):
+        return json.loads(text)
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}:{number} is not valid JSON; fix: one JSON object per line") from exc
+    return rows
+
+
 def load_train_texts(dataset: str, *, split: str = "train", fields: Iterable[str] | None = None) -> list[str]:
     """Rows of a local JSONL/JSON/parquet file or a Hub dataset id, flattened to text (``fields`` to restrict)."""
     from pathlib import Path
 
     keep = list(fields) if fields else None
     path = Path(dataset).expanduser()
-    try:
-        from datasets import load_dataset
+    if path.exists():
+        rows = _read_local(path)
+    elif dataset.endswith((".jsonl", ".json", ".parquet")) or dataset.startswith((".", "/", "~")):
+        raise ConfigError(f"dataset file {path} does not exist; fix: check the path")
+    else:
+        try:
+            from datasets import load_dataset
 
-        if path.exists():
-            kind = "parquet" if path.suffix == ".parquet" else "json"
-            rows = load_dataset(kind, data_files=str(path), split="train")
-        elif dataset.endswith((".jsonl", ".json", ".parquet")):
-            raise ConfigError(f"dataset file {path} does not exist; fix: check the path")
-        else:
             rows = load_dataset(dataset, split=split)
-    except ConfigError:
-        raise
-    except Exception as exc:
-        from posttrain.tools.errors import ToolError
+        except Exception as exc:  # offline, unknown id, gated, missing split: all end here
+            from posttrain.tools.errors import ToolError
 
-        raise ToolError(
-            f"could not load dataset '{dataset}' (split {split}): {type(exc).__name__}: {str(exc)[:300]}; "
-            "give a local .jsonl/.parquet path, or check the Hub id and network"
-        ) from exc
+            raise ToolError(
+                f"could not load dataset '{dataset}' (split {split}): {type(exc).__name__}: {str(exc)[:300]}; "
+                "give a local .jsonl/.parquet path, or check the Hub id and network"
+            ) from exc
     return [row_text({k: row[k] for k in keep if k in row} if keep else row) for row in rows]
