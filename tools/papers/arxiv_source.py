@@ -36,13 +36,21 @@ def _delay() -> float:
 
 
 def _error_summary(body: bytes) -> str | None:
-    """The message of arXiv's error feed (one entry titled Error whose id points at /api/errors), if it is one."""
-    from arxiv import _feed
+    """The message of arXiv's error feed (an entry whose id points at /api/errors), if the body is one.
 
-    feed = _feed.parse(body)
-    for result in feed.results:
-        if _ERROR_ID in result.entry_id:
-            return " ".join(result.summary.split())
+    The package's parser skips that entry (it has no <published>), so it is read here directly.
+    """
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True)
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError:
+        return None
+    namespace = {"atom": "http://www.w3.org/2005/Atom"}
+    for entry in [] if root is None else root.iterfind("atom:entry", namespace):
+        if _ERROR_ID in (entry.findtext("atom:id", "", namespace)):
+            return " ".join(entry.findtext("atom:summary", "", namespace).split())
     return None
 
 
