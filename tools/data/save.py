@@ -27,7 +27,8 @@ def save_dataset(
     license: str | None = None,
 ) -> DatasetArtifact:
     """Write out_dir/<name>.parquet (and <name>-test.parquet when test rows are given) plus out_dir/README.md."""
-    from datasets import Dataset
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     if not rows:
         raise ToolError(f"dataset {name!r} has no rows left after filtering (counts: {counts}); "
@@ -35,12 +36,12 @@ def save_dataset(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.parquet"
-    train = Dataset.from_list(rows)
-    train.to_parquet(str(path))
+    train = pa.Table.from_pylist(rows)
+    pq.write_table(train, path)
     splits = {}
     if test_rows:
         test_path = out / f"{name}-test.parquet"
-        Dataset.from_list(test_rows).to_parquet(str(test_path))
+        pq.write_table(pa.Table.from_pylist(test_rows, schema=train.schema), test_path)
         splits["test"] = str(test_path)
     artifact = DatasetArtifact(
         path=str(path),

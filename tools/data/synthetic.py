@@ -18,9 +18,9 @@ from posttrain.tools.data.save import save_dataset
 from posttrain.tools.errors import ConfigError
 
 
-def teacher_answer(item: Any) -> str:
-    """The label an imperfect teacher gave ``item`` (its gold answer when the generator adds no noise)."""
-    return str(item.meta.get("teacher_answer", item.answer))
+def gold_answer(item: Any) -> str:
+    """The true answer of a training item: generators put the teacher's label in ``answer`` and the truth in meta."""
+    return str(item.meta.get("gold", item.answer))
 
 
 def benchmark_rows(benchmark: str, *, n: int, fmt: Literal["sft", "grpo"], seed: int = 0,
@@ -34,9 +34,9 @@ def benchmark_rows(benchmark: str, *, n: int, fmt: Literal["sft", "grpo"], seed:
         raise ConfigError(f"teacher_noise must be in [0, 1], got {teacher_noise}; fix: use e.g. 0.2 for 20% wrong labels")
     items = get_benchmark(benchmark).train_items(n, seed, teacher_noise)
     if fmt == "sft":
-        rows = [{"prompt": item.prompt, "completion": teacher_answer(item)} for item in items]
+        rows = [{"prompt": item.prompt, "completion": item.answer} for item in items]
     else:
-        rows = [{"prompt": item.prompt, "answer": item.answer} for item in items]
+        rows = [{"prompt": item.prompt, "answer": gold_answer(item)} for item in items]
     flags = [item.meta.get("teacher_correct") for item in items]
     return rows, flags
 

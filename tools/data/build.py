@@ -1,0 +1,213 @@
+"""Run a build spec: load and map every source, mix, dedupe, length-filter, decontaminate, split, save with a card.
+
+Counts are recorded after every step so the card (and the Data Engineer's report) shows what each filter removed.
+
+>>> spec, base = load_spec("specs/math-mix.yaml")
+>>> artifact = build_dataset(spec, "runs/x/artifacts/data", base_dir=base)
+>>> artifact.counts   # {"source:data/extra.jsonl": 120, ..., "after_mix": 3000, "after_dedupe": 2987, ...}
+"""
+
+from pathlib import Path
+from typing import Any
+
+from posttrain.tools.data.artifact import DatasetArtifact
+from posttrain.tools.data.decontam import decontaminate, row_text
+from posttrain.tools.data.dedupe import find_duplicates
+from posttrain.tools.data.formats import propose_fits, render_prompt, to_training_rows
+from posttrain.tools.data.load import load_rows
+from posttrain.tools.data.mix import mix, split_rows, upsample
+from posttrain.tools.data.save import push_dataset, save_dataset
+from posttrain.tools.data.spec import BuildSpec, SourceSpec
+from posttrain.tools.data.synthetic import benchmark_rows, gold_answer
+from posttrain.tools.errors import ConfigError
+from posttrain.tools.progress import ProgressFn, null_progress
+
+
+CORRECT = "_teacher_correct"  # hidden per-row flag, dropped before saving
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.steps: list[str] = []
+        self.sources: list[str] = []
+        self.generation: dict[str, Any] = {}
+
+
+def _mapped_rows(source: SourceSpec, spec: BuildSpec, base: Path, tokenizer: Any, log: _Log) -> list[dict]:
+    path = str((base / source.path).resolve()) if source.path else None
+    raw, revision = load_rows(path=path, hub=source.hub, config=source.config, split=source.split, revision=source.revision)
+    log.sources.append(f"{source.label}@{revision}" if source.path else revision)
+    if not raw:
+        return []
+    mapping, extract = source.mapping, source.answer_extract
+    if not mapping:
+        fit = next(f for f in propose_fits(list(raw[0]), raw[:50]) if f.method == spec.format)
+        if not fit.fits:
+            raise ConfigError(f"source {source.label} does not fit {spec.format}: {fit.reason} (columns: "
+                              f"{list(raw[0])}); fix: declare `mapping:` for it")
+        mapping, extract = fit.mapping, extract or fit.answer_extract
+    log.steps.append(f"{source.label}: mapped {mapping} to {spec.format}" + (f", answer_extract {extract}" if extract else ""))
+    log.counts[f"raw:{source.label}"] = len(raw)
+    raw = [row for row in raw if not _is_empty({role: row.get(column) for role, column in mapping.items()})]
+    return to_training_rows(raw, spec.format, mapping, tokenizer=tokenizer, answer_extract=extract, system=spec.system)
+
+
+def _benchmark_source(source: SourceSpec, spec: BuildSpec, tokenizer: Any, log: _Log) -> list[dict]:
+    rows, flags = benchmark_rows(source.benchmark, n=source.n, fmt=spec.format, seed=source.seed,
+                                 teacher_noise=source.teacher_noise)
+    for row, flag in zip(rows, flags, strict=True):
+        row["prompt"] = render_prompt(row["prompt"], tokenizer, spec.system)
+        if flag is not None:
+            row[CORRECT] = flag
+    log.sources.append(f"benchmark:{source.benchmark}@seed={source.seed},teacher_noise={source.teacher_noise}")
+    log.steps.append(f"generated {source.n} rows with the {source.benchmark} generator")
+    return rows
+
+
+def _teacher_source(source: SourceSpec, spec: BuildSpec, tokenizer: Any, log: _Log, progress: ProgressFn) -> list[dict]:
+    from posttrain.tools.data.verify import verified_generation
+    from posttrain.tools.evaluation import get_benchmark
+
+    t = source.teacher
+    items = get_benchmark(t.prompts_from).train_items(t.n_prompts, t.seed)
+    items = [item.model_copy(update={"answer": gold_answer(item)}) for item in items]  # check against the truth
+    result = verified_generation(
+        t.model, items, checks=t.checks, benchmark=t.prompts_from, n=t.samples_per_prompt,
+        keep_per_prompt=t.keep_per_prompt, temperature=t.temperature, max_new_tokens=t.max_new_tokens, seed=t.seed,
+        backend=t.backend, chat=t.chat, hosted_api=t.hosted_api, progress=progress,
+    )
+    rows = result.pairs if spec.format == "dpo" else [{**row, CORRECT: True} for row in result.rows]
+    for row in rows:
+        row["prompt"] = render_prompt(row["prompt"], tokenizer, spec.system)
+    log.sources.append(f"teacher:{result.teacher.model}@backend={result.teacher.backend},seed={t.seed}")
+    log.steps.append(f"teacher {result.teacher.model} sampled {result.n_samples} completions "
+                     f"({t.samples_per_prompt}/prompt); kept those passing {t.checks}")
+    log.counts[f"teacher_samples:{source.label}"] = result.n_samples
+    log.counts[f"teacher_accepted:{source.label}"] = result.n_accepted
+    log.generation |= {"backend": result.teacher.backend, "model": result.teacher.model,
+                       "acceptance_rate": round(result.acceptance_rate, 4),
+                       "prompts_solved": round(result.prompts_solved, 4)}
+    if result.teacher.hosted_api:
+        log.generation["hosted_api"] = result.teacher.hosted_api
+    return rows
+
+
+def _is_empty(row: dict) -> bool:
+    return any(v is None or (isinstance(v, str | list) and not v) or (isinstance(v, str) and not v.strip())
+               for k, v in row.items() if not k.startswith("_"))
+
+
+def _token_length(row: dict, tokenizer: Any) -> int:
+    text = row_text({k: v for k, v in row.items() if not k.startswith("_")})
+    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def _load_tokenizer(name: str | None) -> Any:
+    if not name:
+        return None
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(name)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot load tokenizer {name!r}: {str(exc)[:200]}; fix: a local model dir or Hub id") from exc
+
+
+def _source_rows(spec: BuildSpec, base: Path, tokenizer: Any, log: _Log, progress: ProgressFn) -> list[list[dict]]:
+    """Rows of every source in the output format, empty rows dropped (before any templating hides them)."""
+    template = tokenizer if spec.chat_template else None
+    per_source = []
+    for index, source in enumerate(spec.sources):
+        progress("load sources", index, len(spec.sources), source=source.label)
+        if source.benchmark:
+            rows = _benchmark_source(source, spec, template, log)
+        elif source.teacher:
+            rows = _teacher_source(source, spec, template, log, progress)
+        else:
+            rows = _mapped_rows(source, spec, base, template, log)
+        log.counts[f"source:{source.label}"] = log.counts.pop(f"raw:{source.label}", len(rows))
+        log.counts[f"non_empty:{source.label}"] = len(rows)
+        per_source.append(rows)
+    progress("load sources", len(spec.sources), len(spec.sources))
+    return per_source
+
+
+def _dedupe(per_source: list[list[dict]], spec: BuildSpec, log: _Log) -> list[list[dict]]:
+    """Drop duplicates across all sources at once (before upsampling, which repeats rows on purpose)."""
+    owners = [i for i, rows in enumerate(per_source) for _ in rows]
+    flat = [row for rows in per_source for row in rows]
+    texts = [row_text({k: v for k, v in row.items() if not k.startswith("_")}) for row in flat]
+    found = find_duplicates(texts, near=spec.dedupe == "near", threshold=spec.near_threshold)
+    drop = set(found.exact) | set(found.near)
+    kept: list[list[dict]] = [[] for _ in per_source]
+    for i, (owner, row) in enumerate(zip(owners, flat, strict=True)):
+        if i not in drop:
+            kept[owner].append(row)
+    log.counts["after_dedupe"] = sum(len(rows) for rows in kept)
+    log.steps.append(f"dropped {len(found.exact)} exact and {len(found.near)} near duplicates across sources"
+                     + (f" (Jaccard ≥ {spec.near_threshold})" if spec.dedupe == "near" else ""))
+    return kept
+
+
+def _take_and_upsample(per_source: list[list[dict]], spec: BuildSpec, log: _Log) -> list[list[dict]]:
+    out = []
+    for source, rows in zip(spec.sources, per_source, strict=True):
+        if source.take:
+            rows = rows[: source.take]
+            log.steps.append(f"{source.label}: kept the first {source.take} rows")
+        if source.upsample != 1.0:
+            rows = upsample(rows, source.upsample, seed=spec.seed)
+            log.steps.append(f"{source.label}: upsampled ×{source.upsample}")
+        if source.take or source.upsample != 1.0:
+            log.counts[f"sliced:{source.label}"] = len(rows)
+        out.append(rows)
+    return out
+
+
+def build_dataset(spec: BuildSpec, out_dir: str | Path, *, base_dir: str | Path = ".",
+                  progress: ProgressFn = null_progress) -> DatasetArtifact:
+    """Build the dataset a spec declares and save it as parquet + card under ``out_dir``; returns the artifact.
+
+    Steps, each counted: per-source rows (empty rows dropped) → dedupe across sources (exact or near) → take /
+    upsample per source → mix (weights, total) → max_tokens filter → decontamination gate against
+    ``decontaminate_against`` → train/test split → save (and push_to_hub when set). Rows overlapping the goal's
+    benchmarks never reach the Trainer.
+    """
+    log = _Log()
+    tokenizer = _load_tokenizer(spec.tokenizer)
+    per_source = _source_rows(spec, Path(base_dir), tokenizer, log, progress)
+    shapes = {tuple(sorted(k for k in rows[0] if not k.startswith("_"))) for rows in per_source if rows}
+    if len(shapes) > 1:
+        raise ConfigError(f"sources map to different columns {sorted(shapes)}; fix: map every source to the same "
+                          "roles (e.g. all prompt+completion, or all messages)")
+    if spec.dedupe != "none":
+        per_source = _dedupe(per_source, spec, log)
+    per_source = _take_and_upsample(per_source, spec, log)
+    rows = mix(per_source, weights=[s.weight for s in spec.sources], total=spec.total, seed=spec.seed)
+    log.counts["after_mix"] = len(rows)
+    log.steps.append(f"mixed sources with weights {[s.weight for s in spec.sources]}"
+                     + (f" to {spec.total} rows" if spec.total else " (all rows)"))
+    if spec.max_tokens:
+        rows = [row for row in rows if _token_length(row, tokenizer) <= spec.max_tokens]
+        log.counts["after_length_filter"] = len(rows)
+        log.steps.append(f"dropped rows longer than {spec.max_tokens} tokens of {spec.tokenizer}")
+    progress("decontaminate", 0, 1)
+    rows, contamination = decontaminate(rows, spec.decontaminate_against, ngram=spec.ngram)
+    log.counts["after_decontam"] = len(rows)
+    log.steps.append(f"decontamination gate against {', '.join(spec.decontaminate_against) or 'nothing'}: "
+                     f"{contamination.dropped} rows dropped")
+    flags = [row[CORRECT] for row in rows if CORRECT in row]
+    rows = [{k: v for k, v in row.items() if k != CORRECT} for row in rows]
+    train, test = split_rows(rows, spec.test_size, seed=spec.seed)
+    if spec.test_size:
+        log.counts |= {"train": len(train), "test": len(test)}
+        log.steps.append(f"split off {spec.test_size:.0%} as the test split")
+    artifact = save_dataset(
+        train, out_dir, name=spec.name, fmt=spec.format, counts=log.counts, contamination=contamination,
+        sources=log.sources, transformations=log.steps, test_rows=test or None,
+        label_accuracy=sum(flags) / len(flags) if flags else None, generation=log.generation, license=spec.license,
+    )
+    if spec.push_to_hub:
+        artifact.generation["pushed_to"] = push_dataset(artifact, spec.push_to_hub)
+    return artifact
