@@ -162,8 +162,8 @@ def get_links(
     links = []
     for item in items:
         data = item.get(key) or {}
-        if not data.get("paperId") and not data.get("title"):
-            continue  # S2 lists references it could not resolve as empty shells
+        if not data.get("paperId"):
+            continue  # S2 lists references it could not resolve without an id: nothing to link or expand
         contexts = [" ".join(c.split()) for c in (item.get("contexts") or [])[:3]]
         links.append(Link(to_paper(data), bool(item.get("isInfluential")), item.get("intents") or [], contexts))
     return links

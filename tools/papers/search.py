@@ -4,6 +4,7 @@
 >>> [p.id for p in hits.papers][:3], hits.errors
 """
 
+import concurrent.futures
 from collections.abc import Callable
 from typing import Annotated, Literal
 
@@ -78,11 +79,15 @@ def search_papers(
     """
     limit = max(1, min(limit, 100))
     names = list(SOURCES) if source == "all" else [source]
-    log, errors, per_source, offline_misses = FetchLog(), [], [], []
+    logs = {name: FetchLog() for name in names}
+    # The sources are independent services, so they are asked at the same time; results keep the source order.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(names)) as pool:
+        futures = {name: pool.submit(SOURCES[name][1], query, limit=limit, log=logs[name]) for name in names}
+    errors, per_source, offline_misses = [], [], []
     for name in names:
-        label, search = SOURCES[name]
+        label = SOURCES[name][0]
         try:
-            per_source.append(search(query, limit=limit, log=log))
+            per_source.append(futures[name].result())
         except OfflineError:
             offline_misses.append(label)
         except PosttrainError as exc:
@@ -90,8 +95,9 @@ def search_papers(
     if offline_misses:
         errors.insert(0, f"offline (POSTTRAIN_OFFLINE=1): no cached {', '.join(offline_misses)} results for "
                          f"'{query}'; fix: unset POSTTRAIN_OFFLINE, or use technique_catalogue for built-in papers")
+    cached = [log.all_cached for log in logs.values() if log.cache_hits or log.network]
     blocklist = Blocklist.from_env()
     papers = [p for p in dedupe(_interleave(per_source)) if not blocklist.blocks_paper(p)]
     return PaperHits(
-        query=query, papers=papers[:limit], offline=is_offline(), errors=errors, from_cache=log.all_cached
+        query=query, papers=papers[:limit], offline=is_offline(), errors=errors, from_cache=bool(cached) and all(cached)
     )
