@@ -32,7 +32,7 @@ def _metadata(paper_id: str, errors: list[str]) -> Paper | None:
             papers, missing = get_arxiv_papers([bare])
             if missing:
                 errors.append(f"arXiv has no paper {bare}; fix: check the id")
-            return papers[0] if papers else None
+            return next((p for p in papers if p.arxiv_id == bare), None)
         return get_s2_paper(paper_id)
     except OfflineError as exc:
         errors.append(f"{exc}; fix: unset POSTTRAIN_OFFLINE to read the paper")

@@ -53,17 +53,17 @@ MODEL_FAMILIES = (r"Qwen[\d.]*|LLaMA|Llama|Mistral|Mixtral|Gemma|Phi|DeepSeek|GP
 MODEL = re.compile(rf"\b(?:{MODEL_FAMILIES})(?:[-\s]?[\w.]+?)*?[-\s]\d+(?:\.\d+)?[BM]\b")
 
 _NUM = r"(\d+(?:\.\d+)?(?:\s*(?:[×x\*]|\\times)\s*10\s*\^?\s*\{?\s*[-−–]\s*\d+\}?|e-?\d+)?)"
+_IS = r"\s*(?:(?:is|was|are|were)\s+(?:set\s+)?to|is|was|of|=|:|to|set to)?\s*"  # "is set to", "of", "=", ...
 HYPERPARAMETERS: dict[str, re.Pattern] = {
-    "learning_rate": re.compile(rf"(?:learning rate|\blr\b)\s*(?:of|=|is|:|to|set to)?\s*{_NUM}", re.I),
-    "batch_size": re.compile(r"batch size\s*(?:of|=|is|:|to)?\s*(\d[\d,]*\d|\d)", re.I),
+    "learning_rate": re.compile(rf"(?:learning rate|\blr\b)(?: of the policy model)?{_IS}{_NUM}", re.I),
+    "batch_size": re.compile(rf"batch size{_IS}(\d[\d,]*\d|\d)", re.I),
     "epochs": re.compile(r"(\d+)\s+epochs?\b|\bepochs?\s*(?:of|=|:)\s*(\d+)", re.I),
     "beta": re.compile(rf"(?:β|\\beta|\bbeta)\s*(?:=|of|is|to)\s*{_NUM}", re.I),
-    "kl_coefficient": re.compile(rf"KL (?:coefficient|penalty|weight)\s*(?:of|=|is|:|to)?\s*{_NUM}", re.I),
+    "kl_coefficient": re.compile(rf"KL (?:coefficient|penalty|weight){_IS}{_NUM}", re.I),
     "num_generations": re.compile(r"(?:sample|samples|generate|sampling)\s+(\d+)\s+(?:outputs|responses|"
                                   r"completions|solutions|samples)", re.I),
     "lora_rank": re.compile(r"(?:LoRA )?rank\s*(?:r\s*)?(?:=|of)\s*(\d+)", re.I),
-    "max_length": re.compile(r"max(?:imum)? (?:sequence |generation |completion )?length\s*(?:of|=|is|:|to)?\s*"
-                             r"(\d[\d,]*)", re.I),
+    "max_length": re.compile(rf"max(?:imum)? (?:sequence |generation |completion )?length{_IS}(\d[\d,]*\d|\d)", re.I),
     "warmup": re.compile(r"warm-?up\s*(?:of|over|for|=|:)?\s*(\d+\s*(?:steps|%)|\d+(?:\.\d+)?)", re.I),
     "clip_epsilon": re.compile(rf"(?:ε|\\epsilon|epsilon|clip(?:ping)? (?:ratio|range))[\w{{}}_]*\s*=\s*{_NUM}", re.I),
 }
