@@ -76,10 +76,12 @@ def _transformers(model_path: str, prompts: list[str], *, n, temperature, top_p,
         encoded = tokenizer(texts[start : start + batch_size], return_tensors="pt", padding=True,
                             add_special_tokens=False).to(device)
         with torch.inference_mode():
-            out = model.generate(**encoded, max_new_tokens=max_new_tokens, num_return_sequences=n,
+            # greedy decoding refuses num_return_sequences > 1: decode once, repeat (the samples are identical)
+            copies = n if temperature > 0 else 1
+            out = model.generate(**encoded, max_new_tokens=max_new_tokens, num_return_sequences=copies,
                                  pad_token_id=tokenizer.pad_token_id, **sampling)
         decoded = tokenizer.batch_decode(out[:, encoded["input_ids"].shape[1] :], skip_special_tokens=True)
-        samples += [decoded[i : i + n] for i in range(0, len(decoded), n)]
+        samples += [decoded[i : i + copies] * (n // copies) for i in range(0, len(decoded), copies)]
         progress("teacher generate", min(start + batch_size, len(texts)), len(texts))
     return samples, time.perf_counter() - started
 
