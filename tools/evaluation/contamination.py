@@ -10,8 +10,6 @@ word by word, so a hash collision cannot create a false positive::
     report.contaminated_eval_ids, report.contaminated_train_rows, report.rate
 """
 
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -21,7 +19,7 @@ from posttrain.tools.errors import ConfigError
 from posttrain.tools.evaluation.benchmark import Item
 
 
-_WORD = re.compile(r"[^\W_]+")
+_SPLIT = r"[^\pL\pN]+"  # RE2 syntax (Arrow): anything that is not a letter or a digit separates words
 _BASE = 1_000_003  # odd multiplier of the polynomial hash (arithmetic is mod 2**64 via uint64 wrap-around)
 
 
@@ -46,9 +44,21 @@ class ContaminationReport(BaseModel):
     examples: list[ContaminationMatch] = Field(default_factory=list, description="Up to 20 matches, for review.")
 
 
+def _tokenize(texts: Sequence[str]):
+    """(words, row of each word) for many texts at once, vectorised in Arrow: NFKC, lower case, split, drop empties."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pc.utf8_lower(pc.utf8_normalize(pa.array(list(texts), type=pa.large_string()), "NFKC"))
+    lists = pc.split_pattern_regex(array, _SPLIT)
+    words, rows = pc.list_flatten(lists), pc.list_parent_indices(lists)
+    keep = pc.greater(pc.utf8_length(words), 0)
+    return pc.filter(words, keep), pc.filter(rows, keep)
+
+
 def normalize_words(text: str) -> list[str]:
-    """Lower-cased NFKC words of letters and digits; everything else separates words."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).lower())
+    """Lower-cased NFKC words of letters and digits; everything else separates words (as the checker sees text)."""
+    return _tokenize([text])[0].to_pylist()
 
 
 def _hash_words(ids: Sequence[int]) -> int:
@@ -62,8 +72,8 @@ def _window_hashes(ids, length: int):
     """Polynomial hash of every window of ``length`` ids (uint64, wraps like ``_hash_words``)."""
     import numpy as np
 
-    count = len(ids) - length + 1
-    hashes = np.zeros(max(count, 0), dtype=np.uint64)
+    count = max(len(ids) - length + 1, 0)  # a corpus shorter than the window has no window at all
+    hashes = np.zeros(count, dtype=np.uint64)
     base = np.uint64(_BASE)
     for k in range(length):
         hashes = hashes * base + ids[k : k + count]
@@ -72,17 +82,39 @@ def _window_hashes(ids, length: int):
 
 def _eval_index(eval_items: Sequence[Item], n: int):
     """Vocabulary of eval words, and per window length the hash → [(eval index, word ids)] table."""
+    words, rows = _tokenize([item.prompt for item in eval_items])
     vocab: dict[str, int] = {}
+    per_item: list[list[int]] = [[] for _ in eval_items]
+    for word, row in zip(words.to_pylist(), rows.to_pylist(), strict=True):
+        per_item[row].append(vocab.setdefault(word, len(vocab) + 1))
     tables: dict[int, dict[int, list[tuple[int, tuple[int, ...]]]]] = {}
-    for index, item in enumerate(eval_items):
-        ids = [vocab.setdefault(word, len(vocab) + 1) for word in normalize_words(item.prompt)]
+    for index, ids in enumerate(per_item):
         length = min(n, len(ids))
-        if length == 0:
-            continue
-        for start in range(len(ids) - length + 1):
+        for start in range(len(ids) - length + 1 if length else 0):
             gram = tuple(ids[start : start + length])
             tables.setdefault(length, {}).setdefault(_hash_words(gram), []).append((index, gram))
     return vocab, tables
+
+
+def _train_corpus(train_texts: Sequence[str], vocab: dict[str, int]):
+    """One uint64 id array for all training rows, rows separated by 0, and the row of every position (-1 = gap).
+
+    A word absent from the eval set is also 0, so a window containing a 0 never equals an eval window (those
+    hold only ids >= 1) and no window can join two rows.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    words, rows = _tokenize(train_texts)
+    known = pc.index_in(words, value_set=pa.array(list(vocab), type=pa.large_string()))
+    ids = pc.fill_null(known, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1  # vocab ids start at 1
+    rows = rows.to_numpy(zero_copy_only=False).astype(np.int64)
+    positions = np.arange(len(ids), dtype=np.int64) + rows + 1  # one separator slot before each row
+    corpus = np.zeros(len(ids) + len(train_texts) + 1, dtype=np.uint64)
+    row_of = np.full(len(corpus), -1, dtype=np.int64)
+    corpus[positions], row_of[positions] = ids.astype(np.uint64), rows
+    return corpus, row_of
 
 
 def check_contamination(train_texts: Sequence[str], eval_items: Sequence[Item], *, n: int = 8) -> ContaminationReport:
@@ -93,27 +125,22 @@ def check_contamination(train_texts: Sequence[str], eval_items: Sequence[Item], 
     few example matches. Items shorter than n words must appear whole.
     """
     import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     if not 1 <= n <= 64:
         raise ConfigError(f"ngram n must be between 1 and 64 (8-13 is usual), got {n}")
     vocab, tables = _eval_index(eval_items, n)
-    # One long id array: training rows separated by 0, a word absent from the eval set is also 0, so a
-    # window containing a 0 never equals an eval window (those have only ids >= 1).
-    ids, starts = [0], []
-    for text in train_texts:
-        starts.append(len(ids))
-        ids.extend(vocab.get(word, 0) for word in normalize_words(text))
-        ids.append(0)
-    corpus = np.asarray(ids, dtype=np.uint64)
-    row_starts = np.asarray(starts, dtype=np.int64)
-    eval_hit, train_hit, examples = set(), set(), []
+    corpus, row_of = _train_corpus(train_texts, vocab)
     words = {v: k for k, v in vocab.items()}
+    eval_hit, train_hit, examples = set(), set(), []
     for length, table in tables.items():
         hashes = _window_hashes(corpus, length)
-        keys = np.fromiter(table.keys(), dtype=np.uint64, count=len(table))
-        for position in np.nonzero(np.isin(hashes, keys))[0].tolist():
-            window = tuple(ids[position : position + length])
-            row = int(np.searchsorted(row_starts, position, side="right") - 1)
+        keys = pa.array(np.fromiter(table.keys(), dtype=np.uint64, count=len(table)))
+        hits = pc.is_in(pa.array(hashes), value_set=keys).to_numpy(zero_copy_only=False)
+        for position in np.nonzero(hits)[0].tolist():
+            window = tuple(corpus[position : position + length].tolist())
+            row = int(row_of[position])
             for index, gram in table[int(hashes[position])]:
                 if gram != window:  # hash collision: not a real match
                     continue
