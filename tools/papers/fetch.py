@@ -29,6 +29,8 @@ from .blocklist import Blocklist
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 _last_request_at: dict[str, float] = {}
 _rate_lock = threading.Lock()
+_client = None
+_client_lock = threading.Lock()
 
 
 class HttpStatusError(NetworkError):
@@ -164,6 +166,17 @@ def fetch(
     return response
 
 
+def _http_client():
+    """One shared httpx client (thread-safe): connections and the TLS context are reused across requests."""
+    global _client
+    import httpx
+
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(follow_redirects=True)
+        return _client
+
+
 def _send_with_retries(
     method: str, url: str, body: bytes | None, headers: dict[str, str], source: str, min_interval_s: float
 ) -> HttpResponse:
@@ -180,8 +193,7 @@ def _send_with_retries(
         attempt += 1
         _respect_interval(url, min_interval_s)
         try:
-            with httpx.Client(timeout=timeout, follow_redirects=True) as client:
-                answer = client.request(method, url, content=body, headers=send_headers)
+            answer = _http_client().request(method, url, content=body, headers=send_headers, timeout=timeout)
             status, problem = answer.status_code, f"HTTP {answer.status_code}"
         except httpx.TimeoutException:
             answer, status, problem = None, None, "timed out"
