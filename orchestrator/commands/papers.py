@@ -9,11 +9,14 @@ Only typer and the stdlib are imported here; the tools load inside each command.
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
-papers_app = typer.Typer(help="Find papers, map their citations, and read them into recipe cards.", no_args_is_help=True)
+papers_app = typer.Typer(
+    help="Find papers, map their citations, and read them into recipe cards.", no_args_is_help=True
+)
 
 
 def _paper_id(raw: str) -> str:
@@ -33,10 +36,10 @@ def _warn(errors: list[str]) -> None:
 
 @papers_app.command("search")
 def search(
-    query: str = typer.Argument(..., help="Keywords, e.g. 'GRPO math'; arXiv syntax (ti:, abs:, cat:) also works."),
-    source: str = typer.Option("all", "--source", help="arxiv, s2 (Semantic Scholar), hf (HF Papers) or all."),
-    limit: int = typer.Option(10, "--limit", help="Most papers to show (1-100)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (PaperHits) instead of a table."),
+    query: Annotated[str, typer.Argument(help="Keywords, e.g. 'GRPO math'; arXiv syntax (ti:, cat:) works too.")],
+    source: Annotated[str, typer.Option("--source", help="arxiv, s2 (Semantic Scholar), hf or all.")] = "all",
+    limit: Annotated[int, typer.Option("--limit", help="Most papers to show (1-100).")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (PaperHits), not a table.")] = False,
 ) -> None:
     """Search papers on arXiv, Semantic Scholar and Hugging Face Papers (merged, deduplicated)."""
     from posttrain.tools.errors import ConfigError
@@ -63,12 +66,12 @@ def search(
 
 @papers_app.command("graph")
 def graph(
-    paper_id: str = typer.Argument(..., help="Seed paper: arXiv id, arxiv:<id>, DOI or s2:<paperId>."),
-    depth: int = typer.Option(2, "--depth", help="Hops of references/citations to follow (0-3)."),
-    max_nodes: int = typer.Option(200, "--max-nodes", help="Stop adding papers after this many."),
-    goal: str = typer.Option(None, "--goal", help="Rank for this goal (default: the seed's title)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the whole graph as one JSON object."),
-    graphml: Path = typer.Option(None, "--graphml", help="Write the graph to this GraphML file."),
+    paper_id: Annotated[str, typer.Argument(help="Seed paper: arXiv id, arxiv:<id>, DOI or s2:<paperId>.")],
+    depth: Annotated[int, typer.Option("--depth", help="Hops of references/citations to follow (0-3).")] = 2,
+    max_nodes: Annotated[int, typer.Option("--max-nodes", help="Stop adding papers after this many.")] = 200,
+    goal: Annotated[str | None, typer.Option("--goal", help="Rank for this goal (default: the seed's title).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole graph as one JSON object.")] = False,
+    graphml: Annotated[Path | None, typer.Option("--graphml", help="Write the graph to this GraphML file.")] = None,
 ) -> None:
     """Build the citation graph around a paper and print the ranked reading list."""
     from posttrain.tools.errors import ConfigError
@@ -119,8 +122,8 @@ def _print_reading_list(result) -> None:
 
 @papers_app.command("card")
 def card(
-    paper_id: str = typer.Argument(..., help="The paper: arXiv id, arxiv:<id>, DOI or s2:<paperId>."),
-    as_json: bool = typer.Option(False, "--json", help="Print the RecipeCard as one JSON object."),
+    paper_id: Annotated[str, typer.Argument(help="The paper: arXiv id, arxiv:<id>, DOI or s2:<paperId>.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the RecipeCard as one JSON object.")] = False,
 ) -> None:
     """Read a paper into a recipe card (method, models, datasets, knobs, scores, each with its section)."""
     from posttrain.tools.papers import recipe_card

@@ -22,6 +22,7 @@ from .models import Paper
 DEFAULT_URL = "https://export.arxiv.org/api/query"
 _FIELD_PREFIX = re.compile(r"\b(ti|au|abs|co|jr|cat|rn|id|all):")
 _ERROR_ID = "arxiv.org/api/errors"
+FIX = f"{ID_HELP}, or simplify the query"
 
 
 def _base_url() -> str:
@@ -71,10 +72,10 @@ def _client_class():
                 response = fetch(url, source="arXiv", min_interval_s=_delay(), log=self.log)
             except HttpStatusError as exc:
                 reason = _error_summary(exc.body) or f"HTTP {exc.status}"
-                raise ToolError(f"arXiv rejected the request: {reason}; fix: {ID_HELP}, or simplify the query") from exc
+                raise ToolError(f"arXiv rejected the request: {reason}; fix: {FIX}") from exc
             reason = _error_summary(response.body)
             if reason:
-                raise ToolError(f"arXiv rejected the request: {reason}; fix: {ID_HELP}, or simplify the query")
+                raise ToolError(f"arXiv rejected the request: {reason}; fix: {FIX}")
             return _feed.parse(response.body)
 
     return CachedClient
@@ -98,7 +99,7 @@ def to_paper(result) -> Paper:
 
 
 def build_query(query: str, field: Literal["all", "ti", "abs"] = "all", categories: list[str] | None = None) -> str:
-    """arXiv search_query syntax: every word must match ``field``; categories are OR-ed. Prefixed queries pass as-is."""
+    """arXiv search_query syntax: every word must match ``field``; categories are OR-ed; ti:/au:/cat: queries pass."""
     if _FIELD_PREFIX.search(query):
         built = query
     else:

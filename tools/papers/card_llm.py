@@ -86,7 +86,7 @@ def _parse(content: str) -> CardDraft:
 
 
 async def fill_with_llm(card: RecipeCard, sections: list[Section], client) -> RecipeCard:
-    """Ask ``client`` (an autogen ChatCompletionClient) for the card fields, keep the quoted ones, merge into ``card``."""
+    """Ask ``client`` (an autogen ChatCompletionClient) for card fields; keep the quoted ones, merged into ``card``."""
     import json
 
     from autogen_core.models import SystemMessage, UserMessage

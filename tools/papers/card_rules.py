@@ -4,7 +4,7 @@ The rules only record what a sentence states outright (a named method, a model w
 "learning rate of 1e-6", "49.3% on GSM8K"); anything else stays empty rather than guessed. Every value carries the
 section and sentence it came from.
 
->>> card = fill_by_rules("arxiv:2308.01825", "RFT", [Section(title="Abstract", text="... LLaMA-7B ... 49.3% on GSM8K")])
+>>> card = fill_by_rules("arxiv:2308.01825", "RFT", [Section(title="Abstract", text="LLaMA-7B: 49.3% on GSM8K")])
 >>> card.results[0].benchmark, card.results[0].score
 ('GSM8K', 49.3)
 """

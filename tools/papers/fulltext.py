@@ -11,9 +11,8 @@ import os
 import re
 from html.parser import HTMLParser
 
-from pydantic import BaseModel, Field
-
 from posttrain.tools.errors import ToolError
+from pydantic import BaseModel, Field
 
 from .fetch import FetchLog, HttpStatusError, fetch
 from .ids import ID_HELP, bare_arxiv_id
@@ -29,8 +28,8 @@ _DROP_SECTIONS = re.compile(r"^(references|bibliography)$", re.IGNORECASE)
 class Section(BaseModel):
     """One titled part of a paper."""
 
-    title: str = Field(description='Heading with its number, e.g. "4.1 Experimental Setup"; "Abstract" for the abstract')
-    text: str = Field(description=f"Plain text, paragraphs separated by newlines, cut at {MAX_SECTION_CHARS} characters")
+    title: str = Field(description='Heading with its number, e.g. "4.1 Experimental Setup", or "Abstract"')
+    text: str = Field(description=f"Plain text, one paragraph a line, cut at {MAX_SECTION_CHARS} characters")
 
 
 class _SectionParser(HTMLParser):

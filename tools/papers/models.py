@@ -19,7 +19,7 @@ class Paper(BaseModel):
     year: int | None = Field(description="Publication year (arXiv: first version)")
     abstract: str = Field(description="Abstract with whitespace collapsed; empty when the source has none")
     url: str | None = Field(description="Landing page (arXiv abs page, S2 page or HF papers page)")
-    source: str = Field(description="Where the record came from: arxiv, s2 or hf (several joined by '+' after a merge)")
+    source: str = Field(description="Where the record came from: arxiv, s2 or hf ('+'-joined after a merge)")
     citation_count: int | None = Field(default=None, description="Citations known to Semantic Scholar")
     arxiv_id: str | None = Field(default=None, description="Bare arXiv id without version, e.g. 2402.03300")
     doi: str | None = Field(default=None, description="DOI, lower-case")

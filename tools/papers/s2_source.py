@@ -122,7 +122,9 @@ def search_s2(query: str, *, limit: int = 10, year: str | None = None, log: Fetc
 
     async def go():
         # the package pastes the query into the URL as-is, so it must arrive percent-encoded
-        results = await client.search_paper(quote(query, safe=""), year=year, fields=PAPER_FIELDS, limit=max(1, min(limit, 100)))
+        results = await client.search_paper(
+            quote(query, safe=""), year=year, fields=PAPER_FIELDS, limit=max(1, min(limit, 100))
+        )
         return [to_paper(item.raw_data) for item in results.items[:limit]]
 
     try:

@@ -98,6 +98,5 @@ def search_papers(
     cached = [log.all_cached for log in logs.values() if log.cache_hits or log.network]
     blocklist = Blocklist.from_env()
     papers = [p for p in dedupe(_interleave(per_source)) if not blocklist.blocks_paper(p)]
-    return PaperHits(
-        query=query, papers=papers[:limit], offline=is_offline(), errors=errors, from_cache=bool(cached) and all(cached)
-    )
+    from_cache = bool(cached) and all(cached)
+    return PaperHits(query=query, papers=papers[:limit], offline=is_offline(), errors=errors, from_cache=from_cache)

@@ -3,7 +3,6 @@
 import re
 
 import pytest
-
 from posttrain.tools.papers import technique_catalogue
 from posttrain.tools.papers.catalogue import CATALOGUE
 

@@ -3,6 +3,7 @@
 import json
 
 from posttrain.orchestrator.cli import main
+
 from tests.conftest import Recorded
 
 
@@ -41,7 +42,8 @@ def test_graph_graphml_and_card_json(papers_server, own_fixtures, tmp_path, caps
     captured = capsys.readouterr()
     assert "DAPO" in captured.out and "wrote" in captured.err
 
-    papers_server.route("/api/query", Recorded(200, (own_fixtures / "papers" / "arxiv_search_grpo.atom.xml").read_bytes()))
+    feed = (own_fixtures / "papers" / "arxiv_search_grpo.atom.xml").read_bytes()
+    papers_server.route("/api/query", Recorded(200, feed))
     html = (own_fixtures / "papers" / "arxiv_html_2402.03300_abridged.html").read_bytes()
     papers_server.route("/html/2402.03300", Recorded(200, html))
     assert main(["papers", "card", "arxiv:2402.03300", "--json"]) == 0

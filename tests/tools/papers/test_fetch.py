@@ -3,7 +3,6 @@
 import time
 
 import pytest
-
 from posttrain.tools.errors import NetworkError
 from posttrain.tools.papers.fetch import (
     BlockedError,
@@ -13,6 +12,7 @@ from posttrain.tools.papers.fetch import (
     fetch,
     retry_after_seconds,
 )
+
 from tests.conftest import Recorded
 
 

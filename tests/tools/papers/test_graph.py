@@ -3,8 +3,8 @@
 import json
 
 import pytest
-
 from posttrain.tools.papers import citation_graph
+
 from tests.conftest import Recorded
 
 
@@ -67,7 +67,7 @@ def test_exports_round_trip(world, tmp_path):
     loaded = nx.read_graphml(path)
     assert set(loaded.nodes) == {n.paper.id for n in graph.nodes}
     assert set(loaded.edges) == {(e.citing, e.cited) for e in graph.edges}
-    assert loaded.nodes["arxiv:2503.14476"]["title"] == "DAPO: An Open-Source LLM Reinforcement Learning System at Scale"
+    assert loaded.nodes["arxiv:2503.14476"]["title"].startswith("DAPO: An Open-Source LLM Reinforcement Learning")
     assert type(graph).model_validate_json(graph.model_dump_json()) == graph
 
 

@@ -3,10 +3,10 @@
 import json
 
 import pytest
-
 from posttrain.tools.errors import ToolError
 from posttrain.tools.papers import daily_papers, linked_artifacts, search_papers
 from posttrain.tools.papers.hf_source import get_hf_paper, search_hf
+
 from tests.conftest import Recorded
 
 
@@ -51,7 +51,8 @@ def test_linked_models_and_datasets(papers_server, own_fixtures):
 def three_sources(papers_server, own_fixtures):
     folder = own_fixtures / "papers"
     world = json.loads((folder / "s2_graph_world.json").read_text())
-    s2_search = {"total": 2, "offset": 0, "data": [world["paper_A.json"], world["A_references.json"]["data"][2]["citedPaper"]]}
+    journal_paper = world["A_references.json"]["data"][2]["citedPaper"]
+    s2_search = {"total": 2, "offset": 0, "data": [world["paper_A.json"], journal_paper]}
     papers_server.route("/api/query", Recorded(200, (folder / "arxiv_search_grpo.atom.xml").read_bytes()))
     papers_server.route("/graph/v1/paper/search", Recorded(200, json.dumps(s2_search).encode()))
     papers_server.route("/api/papers/search", Recorded(200, (folder / "hf_papers_search_grpo.json").read_bytes()))
