@@ -2,7 +2,7 @@
 
 from posttrain.tools.hub import inspect_dataset
 from tests.conftest import Recorded
-from tests.tools.hub_server import online  # noqa: F401 - fixture
+from tests.fixtures.hub.online import online  # noqa: F401 - fixture
 
 
 def _serve_gsm8k(server, hub_dir, *, first_rows: Recorded | None = None) -> None:

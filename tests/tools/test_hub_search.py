@@ -7,7 +7,7 @@ import pytest
 from posttrain.tools.errors import ConfigError
 from posttrain.tools.hub import search_datasets
 from tests.conftest import Recorded
-from tests.tools.hub_server import online  # noqa: F401 - fixture
+from tests.fixtures.hub.online import online  # noqa: F401 - fixture
 
 
 def test_search_parses_hits_and_sends_the_query(online, own_fixtures):  # noqa: F811
