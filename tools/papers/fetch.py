@@ -31,6 +31,7 @@ _last_request_at: dict[str, float] = {}
 _rate_lock = threading.Lock()
 _client = None
 _client_lock = threading.Lock()
+_down_until: dict[str, float] = {}  # host -> monotonic time until which it is treated as unreachable
 
 
 class HttpStatusError(NetworkError):
@@ -158,6 +159,12 @@ def fetch(
         return HttpResponse(200, cached, url, from_cache=True)
     if is_offline():
         raise OfflineError(f"{source}: offline (POSTTRAIN_OFFLINE=1) and no cached answer for {url}")
+    host = urlsplit(url).netloc
+    if _down_until.get(host, 0.0) > time.monotonic():
+        raise NetworkError(
+            f"{source}: {host} could not be reached moments ago; not retried for now; fix: check the network, or "
+            "set POSTTRAIN_OFFLINE=1 to work from the cache"
+        )
     response = _send_with_retries(method, url, body, headers or {}, source, min_interval_s)
     if log is not None:
         log.network += 1
@@ -177,39 +184,50 @@ def _http_client():
         return _client
 
 
+def _attempt(method: str, url: str, body: bytes | None, headers: dict[str, str]):
+    """One request: (response or None, status or None, short problem text, connection failed?)."""
+    import httpx
+
+    timeout = httpx.Timeout(_env_float("POSTTRAIN_HTTP_TIMEOUT_S", 10.0), connect=5.0)
+    try:
+        answer = _http_client().request(method, url, content=body, headers=headers, timeout=timeout)
+    except httpx.TimeoutException:
+        return None, None, "timed out", False
+    except httpx.TransportError as exc:
+        return None, None, f"connection failed ({exc.__class__.__name__})", True
+    return answer, answer.status_code, f"HTTP {answer.status_code}", False
+
+
 def _send_with_retries(
     method: str, url: str, body: bytes | None, headers: dict[str, str], source: str, min_interval_s: float
 ) -> HttpResponse:
-    import httpx
-
     max_wait = _env_float("POSTTRAIN_HTTP_MAX_WAIT_S", 30.0)
     backoff = _env_float("POSTTRAIN_HTTP_BACKOFF_S", 1.0)
-    timeout = httpx.Timeout(_env_float("POSTTRAIN_HTTP_TIMEOUT_S", 10.0), connect=5.0)
-    waited, attempt = 0.0, 0
+    host = urlsplit(url).netloc
     send_headers = {"User-Agent": "posttrain-librarian/0.1", **headers}
     if body is not None:
         send_headers["Content-Type"] = "application/json"
+    started, attempt = time.monotonic(), 0
     while True:
         attempt += 1
         _respect_interval(url, min_interval_s)
-        try:
-            answer = _http_client().request(method, url, content=body, headers=send_headers, timeout=timeout)
-            status, problem = answer.status_code, f"HTTP {answer.status_code}"
-        except httpx.TimeoutException:
-            answer, status, problem = None, None, "timed out"
-        except httpx.TransportError as exc:
-            answer, status, problem = None, None, f"connection failed ({exc.__class__.__name__})"
+        answer, status, problem, unreachable = _attempt(method, url, body, send_headers)
         if status is not None and 200 <= status < 300:
             return HttpResponse(status, answer.content, url)
         if status is not None and status not in RETRY_STATUSES:
             raise HttpStatusError(f"{source}: HTTP {status} for {url}", status, answer.content, url)
         delay = retry_after_seconds(answer.headers.get("Retry-After")) if answer is not None else None
         delay = backoff * 2 ** (attempt - 1) if delay is None else delay
-        if waited + delay > max_wait:
-            hint = "set S2_API_KEY or wait a minute" if status == 429 else "check the network or try later"
+        spent = time.monotonic() - started
+        # A host that refuses connections twice is down (or there is no network): give up and remember it, so
+        # the next requests fail at once instead of each waiting out the retry budget.
+        if (unreachable and attempt >= 2) or spent + delay > max_wait:
+            if unreachable:
+                _down_until[host] = time.monotonic() + _env_float("POSTTRAIN_HTTP_DOWN_S", 120.0)
+            hint = "wait a minute (for Semantic Scholar, set S2_API_KEY)" if status == 429 else (
+                "check the network, or set POSTTRAIN_OFFLINE=1 to work from the cache")
             raise NetworkError(
-                f"{source}: {problem} after {attempt} tries ({waited:.0f}s waited, limit "
-                f"POSTTRAIN_HTTP_MAX_WAIT_S={max_wait:.0f}); fix: {hint}"
+                f"{source}: {problem} after {attempt} tries ({spent:.0f}s, limit POSTTRAIN_HTTP_MAX_WAIT_S="
+                f"{max_wait:.0f}); fix: {hint}"
             )
         time.sleep(delay)
-        waited += delay

@@ -13,6 +13,7 @@ def papers_env(tmp_path, monkeypatch):
     monkeypatch.setenv("POSTTRAIN_HTTP_MAX_WAIT_S", "5")
     monkeypatch.delenv("POSTTRAIN_PAPERS_BLOCKLIST", raising=False)
     monkeypatch.delenv("POSTTRAIN_PAPERS_BLOCKLIST_FILE", raising=False)
+    monkeypatch.setattr("posttrain.tools.papers.fetch._down_until", {})  # hosts marked down by an earlier test
     return tmp_path
 
 

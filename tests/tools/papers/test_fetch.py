@@ -86,10 +86,13 @@ def test_timeout_is_retried(loopback_server, monkeypatch):
     assert len(calls) == 2
 
 
-def test_unreachable_host_fails_with_a_clear_message(monkeypatch):
-    monkeypatch.setenv("POSTTRAIN_HTTP_MAX_WAIT_S", "0.05")
-    with pytest.raises(NetworkError, match="connection failed .* fix: check the network"):
+def test_unreachable_host_fails_fast_and_is_remembered():
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match=r"connection failed \(ConnectError\) after 2 tries .* fix: check the"):
         fetch("http://127.0.0.1:9/nothing", source="arXiv")
+    with pytest.raises(NetworkError, match="127.0.0.1:9 could not be reached moments ago; not retried"):
+        fetch("http://127.0.0.1:9/other", source="arXiv")
+    assert time.monotonic() - started < 2  # one 0.01 s backoff, then no more attempts
 
 
 def test_blocklisted_domain_is_never_requested(loopback_server, monkeypatch):

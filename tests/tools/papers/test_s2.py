@@ -95,3 +95,31 @@ def test_own_world_details_and_api_key_header(papers_server, own_fixtures, monke
     paper = get_s2_paper("arxiv:2402.03300")
     assert paper.id == "arxiv:2402.03300" and paper.s2_id == "a" * 40 and paper.citation_count == 900
     assert papers_server.requests[0].headers["x-api-key"] == "test-key"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (404, b'{"error":"Paper with id arXiv:2402.99999 not found"}\n', r"has no paper 'arxiv:2402.99999' \(Paper"),
+        (400, b'{"error":"Unrecognized or unsupported fields: [bogus]"}\n', r"\(400: Unrecognized or unsupported"),
+        (403, b'{"message":"Forbidden"}', r"refused access \(403 Forbidden\)"),
+    ],
+)
+def test_error_shapes_from_own_bodies(papers_server, status, body, message):
+    """The same S2 error shapes, written here so a clone without ../shared still checks them."""
+    papers_server.route("/graph/v1/paper/arXiv:2402.99999", Recorded(status, body))
+    with pytest.raises(ToolError, match=message):
+        get_s2_paper("arxiv:2402.99999")
+
+
+def test_works_when_called_inside_a_running_event_loop(papers_server, own_fixtures):
+    """Agents call tools from async code; the package's coroutines then run on a helper thread."""
+    import asyncio
+
+    world = json.loads((own_fixtures / "papers" / "s2_graph_world.json").read_text())
+    papers_server.route("/graph/v1/paper/arXiv:2402.03300", Recorded(200, json.dumps(world["paper_A.json"]).encode()))
+
+    async def agent_turn():
+        return get_s2_paper("2402.03300")
+
+    assert asyncio.run(agent_turn()).s2_id == "a" * 40
