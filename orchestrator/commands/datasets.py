@@ -8,7 +8,6 @@
 Only typer and the standard library are imported here; the tools load inside each command.
 """
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -23,8 +22,14 @@ def _progress_bar():
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=Console(stderr=True), transient=True)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     tasks: dict[str, int] = {}
 
     def progress(task: str, completed: float, total: float | None = None, **info) -> None:
@@ -39,8 +44,9 @@ def _progress_bar():
 def search_command(
     query: Annotated[str, typer.Argument(help="Search text, e.g. 'gsm8k' or 'math reasoning'.")],
     limit: Annotated[int, typer.Option(help="Most hits to return (1-100).")] = 10,
-    sort: Annotated[str, typer.Option(help="downloads, likes, trending_score, created_at or last_modified.")]
-    = "downloads",
+    sort: Annotated[
+        str, typer.Option(help="downloads, likes, trending_score, created_at or last_modified.")
+    ] = "downloads",
     filter: Annotated[str | None, typer.Option(help="Hub tag, e.g. task_categories:text-generation.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
@@ -55,8 +61,10 @@ def search_command(
         typer.echo(f"note: {error}", err=True)
     for hit in hits.datasets:
         gated = f" gated={hit.gated}" if hit.gated else ""
-        typer.echo(f"{hit.id}  downloads={hit.downloads} likes={hit.likes} license={hit.license}"
-                   f" size={hit.size_category}{gated}")
+        typer.echo(
+            f"{hit.id}  downloads={hit.downloads} likes={hit.likes} license={hit.license}"
+            f" size={hit.size_category}{gated}"
+        )
     if not hits.datasets and not hits.errors:
         typer.echo("no datasets matched")
 
@@ -84,8 +92,10 @@ def inspect_command(
         typer.echo(f"  {fit.method}: {'fits' if fit.fits else 'no'} {fit.mapping or ''} — {fit.reason}")
     if report.quality:
         q = report.quality
-        typer.echo(f"  quality on {q.n_rows} rows: empty={q.empty_rows} malformed={q.malformed_rows} "
-                   f"exact_dup={q.exact_duplicates} near_dup={q.near_duplicates} formats={q.answer_formats}")
+        typer.echo(
+            f"  quality on {q.n_rows} rows: empty={q.empty_rows} malformed={q.malformed_rows} "
+            f"exact_dup={q.exact_duplicates} near_dup={q.near_duplicates} formats={q.answer_formats}"
+        )
         for role, stats in q.token_lengths.items():
             typer.echo(f"    {role}: mean {stats.mean} p50 {stats.p50} p90 {stats.p90} max {stats.max} {stats.unit}")
     for part, reason in report.errors.items():
@@ -99,7 +109,9 @@ def _show(artifact, as_json: bool) -> None:
     typer.echo(f"{artifact.n_rows} rows ({artifact.format}) → {artifact.path}")
     typer.echo("counts: " + ", ".join(f"{k}={v}" for k, v in artifact.counts.items()))
     c = artifact.contamination
-    typer.echo(f"decontamination vs {', '.join(c.checked_against) or 'nothing'}: {c.dropped} rows dropped ({c.rate:.2%})")
+    typer.echo(
+        f"decontamination vs {', '.join(c.checked_against) or 'nothing'}: {c.dropped} rows dropped ({c.rate:.2%})"
+    )
     if artifact.label_accuracy is not None:
         typer.echo(f"teacher label accuracy: {artifact.label_accuracy:.1%}")
     if artifact.generation:

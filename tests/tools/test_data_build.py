@@ -6,7 +6,6 @@ import json
 import pyarrow.parquet as pq
 import pytest
 import yaml
-
 from posttrain.tools.data.build import build_dataset
 from posttrain.tools.data.card import read_card
 from posttrain.tools.data.spec import load_spec
@@ -34,12 +33,25 @@ def planted(tmp_path):
 
 
 def test_local_formats_mixed_into_grpo_with_the_gate(tmp_path, own_fixtures, tiny_model_path, planted):
-    spec, base = _spec(tmp_path, own_fixtures, {
-        "name": "mix", "format": "grpo", "tokenizer": str(tiny_model_path), "chat_template": True,
-        "sources": [{"path": "qa.jsonl"}, {"path": "qa.parquet", "upsample": 2.0},
-                    {"path": "planted.jsonl", "mapping": {"prompt": "question", "answer": "answer"}}],
-        "decontaminate_against": ["arithmetic"], "dedupe": "exact", "test_size": 0.2, "license": "mit",
-    })
+    spec, base = _spec(
+        tmp_path,
+        own_fixtures,
+        {
+            "name": "mix",
+            "format": "grpo",
+            "tokenizer": str(tiny_model_path),
+            "chat_template": True,
+            "sources": [
+                {"path": "qa.jsonl"},
+                {"path": "qa.parquet", "upsample": 2.0},
+                {"path": "planted.jsonl", "mapping": {"prompt": "question", "answer": "answer"}},
+            ],
+            "decontaminate_against": ["arithmetic"],
+            "dedupe": "exact",
+            "test_size": 0.2,
+            "license": "mit",
+        },
+    )
     artifact = build_dataset(spec, tmp_path / "out", base_dir=base)
 
     c = artifact.counts
@@ -61,12 +73,22 @@ def test_local_formats_mixed_into_grpo_with_the_gate(tmp_path, own_fixtures, tin
 
 
 def test_weights_total_and_length_filter(tmp_path, own_fixtures, tiny_model_path):
-    spec, base = _spec(tmp_path, own_fixtures, {
-        "name": "weighted", "format": "sft", "tokenizer": str(tiny_model_path), "max_tokens": 12,
-        "sources": [{"benchmark": "arithmetic", "n": 300, "weight": 3},
-                    {"benchmark": "caesar", "n": 50, "weight": 1}],
-        "total": 200, "decontaminate_against": ["arithmetic", "caesar"],
-    })
+    spec, base = _spec(
+        tmp_path,
+        own_fixtures,
+        {
+            "name": "weighted",
+            "format": "sft",
+            "tokenizer": str(tiny_model_path),
+            "max_tokens": 12,
+            "sources": [
+                {"benchmark": "arithmetic", "n": 300, "weight": 3},
+                {"benchmark": "caesar", "n": 50, "weight": 1},
+            ],
+            "total": 200,
+            "decontaminate_against": ["arithmetic", "caesar"],
+        },
+    )
     artifact = build_dataset(spec, tmp_path / "out", base_dir=base)
     rows = pq.read_table(artifact.path).to_pylist()
     assert artifact.counts["after_mix"] == 200
@@ -78,14 +100,31 @@ def test_weights_total_and_length_filter(tmp_path, own_fixtures, tiny_model_path
 
 
 def test_teacher_source_reports_acceptance(tmp_path, own_fixtures, tiny_model_path):
-    spec, base = _spec(tmp_path, own_fixtures, {
-        "name": "distilled", "format": "sft",
-        "sources": [{"teacher": {"model": str(tiny_model_path), "prompts_from": "arithmetic:digits=1,n_eval=20",
-                                 "n_prompts": 10, "samples_per_prompt": 4, "keep_per_prompt": 4,
-                                 "checks": [r"regex:\S*\d\S*"], "max_new_tokens": 2, "temperature": 1.0,
-                                 "backend": "transformers"}}],
-        "decontaminate_against": [], "dedupe": "none",
-    })
+    spec, base = _spec(
+        tmp_path,
+        own_fixtures,
+        {
+            "name": "distilled",
+            "format": "sft",
+            "sources": [
+                {
+                    "teacher": {
+                        "model": str(tiny_model_path),
+                        "prompts_from": "arithmetic:digits=1,n_eval=20",
+                        "n_prompts": 10,
+                        "samples_per_prompt": 4,
+                        "keep_per_prompt": 4,
+                        "checks": [r"regex:\S*\d\S*"],
+                        "max_new_tokens": 2,
+                        "temperature": 1.0,
+                        "backend": "transformers",
+                    }
+                }
+            ],
+            "decontaminate_against": [],
+            "dedupe": "none",
+        },
+    )
     artifact = build_dataset(spec, tmp_path / "out", base_dir=base)
     label = f"teacher:{tiny_model_path}"
     accepted = artifact.counts[f"teacher_accepted:{label}"]
@@ -93,24 +132,37 @@ def test_teacher_source_reports_acceptance(tmp_path, own_fixtures, tiny_model_pa
     assert artifact.generation["acceptance_rate"] == pytest.approx(accepted / 40, abs=1e-4)
     assert artifact.generation["backend"] == "transformers" and "hosted_api" not in artifact.generation
     assert artifact.label_accuracy == 1.0  # every kept row passed the checks
-    assert read_card(artifact.card_path)["posttrain"]["generation"]["acceptance_rate"] == artifact.generation["acceptance_rate"]
+    assert (
+        read_card(artifact.card_path)["posttrain"]["generation"]["acceptance_rate"]
+        == artifact.generation["acceptance_rate"]
+    )
 
 
 def test_dpo_from_a_preference_file(tmp_path, own_fixtures):
-    spec, base = _spec(tmp_path, own_fixtures, {
-        "name": "prefs", "format": "dpo", "sources": [{"path": "prefs.jsonl"}], "decontaminate_against": ["arithmetic"],
-    })
+    spec, base = _spec(
+        tmp_path,
+        own_fixtures,
+        {
+            "name": "prefs",
+            "format": "dpo",
+            "sources": [{"path": "prefs.jsonl"}],
+            "decontaminate_against": ["arithmetic"],
+        },
+    )
     artifact = build_dataset(spec, tmp_path / "out", base_dir=base)
     assert artifact.columns == ["prompt", "chosen", "rejected"] and artifact.n_rows == 2
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"sources": [{"path": "qa.jsonl", "hub": "openai/gsm8k"}]}, "exactly one of"),
-    ({"sources": [{"benchmark": "arithmetic"}]}, "needs n"),
-    ({"chat_template": True, "sources": [{"path": "qa.jsonl"}]}, "need a tokenizer"),
-    ({"sources": [{"teacher": {"model": "m", "prompts_from": "arithmetic", "backend": "hosted"}}]}, "hosted_api"),
-    ({"sources": [{"path": "qa.jsonl"}], "decontaminate_against": None}, "decontaminate_against"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"sources": [{"path": "qa.jsonl", "hub": "openai/gsm8k"}]}, "exactly one of"),
+        ({"sources": [{"benchmark": "arithmetic"}]}, "needs n"),
+        ({"chat_template": True, "sources": [{"path": "qa.jsonl"}]}, "need a tokenizer"),
+        ({"sources": [{"teacher": {"model": "m", "prompts_from": "arithmetic", "backend": "hosted"}}]}, "hosted_api"),
+        ({"sources": [{"path": "qa.jsonl"}], "decontaminate_against": None}, "decontaminate_against"),
+    ],
+)
 def test_spec_validation_names_the_fix(tmp_path, own_fixtures, body, message):
     full = {"name": "x", "format": "sft", "decontaminate_against": []} | body
     with pytest.raises(ConfigError, match=message):
@@ -119,17 +171,30 @@ def test_spec_validation_names_the_fix(tmp_path, own_fixtures, body, message):
 
 def test_sources_with_different_shapes_are_refused(tmp_path, own_fixtures):
     (tmp_path / "chat.jsonl").write_bytes((own_fixtures / "data" / "chat.jsonl").read_bytes())
-    spec, base = _spec(tmp_path, own_fixtures, {
-        "name": "x", "format": "sft", "sources": [{"path": "qa.jsonl"}, {"path": "chat.jsonl"}],
-        "decontaminate_against": [],
-    })
+    spec, base = _spec(
+        tmp_path,
+        own_fixtures,
+        {
+            "name": "x",
+            "format": "sft",
+            "sources": [{"path": "qa.jsonl"}, {"path": "chat.jsonl"}],
+            "decontaminate_against": [],
+        },
+    )
     with pytest.raises(ConfigError, match="different columns"):
         build_dataset(spec, tmp_path / "out", base_dir=base)
 
 
 def test_a_source_that_does_not_fit_says_what_is_missing(tmp_path, own_fixtures):
-    spec, base = _spec(tmp_path, own_fixtures, {
-        "name": "x", "format": "dpo", "sources": [{"path": "qa.jsonl"}], "decontaminate_against": [],
-    })
+    spec, base = _spec(
+        tmp_path,
+        own_fixtures,
+        {
+            "name": "x",
+            "format": "dpo",
+            "sources": [{"path": "qa.jsonl"}],
+            "decontaminate_against": [],
+        },
+    )
     with pytest.raises(ConfigError, match="missing chosen, rejected"):
         build_dataset(spec, tmp_path / "out", base_dir=base)

@@ -3,14 +3,16 @@
 import json
 
 import yaml
-
 from posttrain.orchestrator.cli import main
+
 from tests.conftest import Recorded
 from tests.fixtures.hub.online import online  # noqa: F401 - fixture
 
 
 def test_search_json_is_one_object(online, own_fixtures, capsys):  # noqa: F811
-    online.route("/api/datasets", Recorded(200, (own_fixtures / "hub" / "list_datasets_search_gsm8k_full.json").read_bytes()))
+    online.route(
+        "/api/datasets", Recorded(200, (own_fixtures / "hub" / "list_datasets_search_gsm8k_full.json").read_bytes())
+    )
     assert main(["datasets", "search", "gsm8k", "--limit", "3", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["query"] == "gsm8k" and payload["datasets"][0]["id"] == "openai/gsm8k"
@@ -30,7 +32,9 @@ def test_inspect_text_and_json(online, own_fixtures, capsys):  # noqa: F811
     hub = own_fixtures / "hub"
     online.route("/api/datasets/openai/gsm8k", Recorded(200, (hub / "dataset_info_openai_gsm8k.json").read_bytes()))
     online.route("/viewer/splits", Recorded(200, (hub / "viewer_splits_openai_gsm8k.json").read_bytes()))
-    online.route("/viewer/first-rows", Recorded(200, (hub / "viewer_first_rows_openai_gsm8k_main_train.json").read_bytes()))
+    online.route(
+        "/viewer/first-rows", Recorded(200, (hub / "viewer_first_rows_openai_gsm8k_main_train.json").read_bytes())
+    )
     assert main(["datasets", "inspect", "openai/gsm8k"]) == 0
     captured = capsys.readouterr()
     assert "license=mit" in captured.out and "grpo: fits" in captured.out and "[size]" in captured.err

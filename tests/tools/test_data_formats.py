@@ -1,7 +1,6 @@
 """Local datasets in each file format converted to SFT and GRPO rows with the tiny model's tokenizer."""
 
 import pytest
-
 from posttrain.tools.data.formats import extract_answer, propose_fits, to_training_rows
 from posttrain.tools.data.load import load_rows
 from posttrain.tools.errors import ConfigError
@@ -51,7 +50,11 @@ def test_messages_and_preferences(own_fixtures):
     prefs, _ = load_rows(path=own_fixtures / "data" / "prefs.jsonl")
     fits = {f.method: f for f in propose_fits(list(prefs[0]), prefs)}
     assert fits["dpo"].mapping == {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}
-    assert to_training_rows(prefs, "dpo", fits["dpo"].mapping)[1] == {"prompt": "58+67=", "chosen": "125", "rejected": "115"}
+    assert to_training_rows(prefs, "dpo", fits["dpo"].mapping)[1] == {
+        "prompt": "58+67=",
+        "chosen": "125",
+        "rejected": "115",
+    }
 
 
 def test_long_free_text_is_not_a_grpo_answer():

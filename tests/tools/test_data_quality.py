@@ -34,15 +34,26 @@ def test_quality_numbers(tiny_model_path):
         {"q": ["not", "text"], "a": "7"},
         {"q": "Long one", "a": "step one\n#### 12"},
     ]
-    report = quality_report(rows, {"prompt": "q", "answer": "a"}, tokenizer=AutoTokenizer.from_pretrained(tiny_model_path))
+    report = quality_report(
+        rows, {"prompt": "q", "answer": "a"}, tokenizer=AutoTokenizer.from_pretrained(tiny_model_path)
+    )
     assert (report.n_rows, report.empty_rows, report.malformed_rows, report.exact_duplicates) == (7, 1, 1, 1)
     assert report.answer_formats["integer"] == round(4 / 7, 4)  # 4, 4, 5, 7
     assert report.answer_formats["choice_letter"] == round(1 / 7, 4)
     assert report.answer_formats["gsm8k_hash"] == round(1 / 7, 4)
     assert report.answer_consistency == round(4 / 7, 4)
-    assert report.token_lengths["answer"].unit == "tokens" and report.token_lengths["answer"].max == len("step one\n#### 12")
+    assert report.token_lengths["answer"].unit == "tokens" and report.token_lengths["answer"].max == len(
+        "step one\n#### 12"
+    )
 
 
 def test_answer_formats():
     assert [answer_format(x) for x in ["-3", "2.5", "3/4", "C", "x \\boxed{2}", "short words", "w " * 50]] == [
-        "integer", "decimal", "fraction", "choice_letter", "boxed", "short_text", "long_text"]
+        "integer",
+        "decimal",
+        "fraction",
+        "choice_letter",
+        "boxed",
+        "short_text",
+        "long_text",
+    ]

@@ -4,10 +4,10 @@ import importlib.util
 import json
 
 import pytest
-
 from posttrain.tools.data.teacher import HostedAPI, generate_samples
 from posttrain.tools.data.verify import make_check, verified_generation
 from posttrain.tools.errors import ConfigError
+
 from tests.conftest import Recorded
 
 
@@ -39,19 +39,40 @@ def test_stop_strings_cut_completions(tiny_model_path):
 def test_rejection_sampling_keeps_exactly_what_the_checks_accept(tiny_model_path):
     items = _items(12)
     digit = r"regex:\S*\d\S*"
-    result = verified_generation(str(tiny_model_path), items, checks=[digit], benchmark=BENCH, n=6,
-                                 keep_per_prompt=6, max_new_tokens=2, temperature=1.0, seed=0)
+    result = verified_generation(
+        str(tiny_model_path),
+        items,
+        checks=[digit],
+        benchmark=BENCH,
+        n=6,
+        keep_per_prompt=6,
+        max_new_tokens=2,
+        temperature=1.0,
+        seed=0,
+    )
     check = make_check(digit)
-    accepted = [(item.prompt, t) for item, group in zip(items, result.teacher.samples, strict=True)
-                for t in group if check(t, item)]
+    accepted = [
+        (item.prompt, t)
+        for item, group in zip(items, result.teacher.samples, strict=True)
+        for t in group
+        if check(t, item)
+    ]
     assert result.n_samples == 72 and result.n_accepted == len(accepted) > 0
     assert result.acceptance_rate == pytest.approx(len(accepted) / 72)
     assert result.rejected_by == {digit: 72 - len(accepted)}
     assert {(r["prompt"], r["completion"]) for r in result.rows} == set(accepted)
     assert all(check(p["chosen"], None) and not check(p["rejected"], None) for p in result.pairs)
 
-    strict = verified_generation(str(tiny_model_path), items, checks=["benchmark", digit], benchmark=BENCH, n=6,
-                                 max_new_tokens=2, temperature=1.0, seed=0)
+    strict = verified_generation(
+        str(tiny_model_path),
+        items,
+        checks=["benchmark", digit],
+        benchmark=BENCH,
+        n=6,
+        max_new_tokens=2,
+        temperature=1.0,
+        seed=0,
+    )
     # same samples (same seed); the answer check can only remove more
     assert strict.teacher.samples == result.teacher.samples and strict.n_accepted <= result.n_accepted
     assert strict.rejected_by["benchmark"] >= 72 - result.n_accepted
@@ -69,8 +90,10 @@ def test_unknown_check_and_missing_checks():
 def test_hosted_api_only_when_configured_and_recorded(loopback_server, monkeypatch):
     def answer(request):
         body = json.loads(request.body)
-        choices = [{"index": i, "message": {"role": "assistant", "content": str(40 + i)}, "finish_reason": "stop"}
-                   for i in range(body["n"])]
+        choices = [
+            {"index": i, "message": {"role": "assistant", "content": str(40 + i)}, "finish_reason": "stop"}
+            for i in range(body["n"])
+        ]
         return Recorded(200, json.dumps({"id": "x", "object": "chat.completion", "choices": choices}).encode())
 
     loopback_server.route("/v1/chat/completions", answer, method="POST")
@@ -89,7 +112,9 @@ def test_hosted_api_only_when_configured_and_recorded(loopback_server, monkeypat
         generate_samples("ignored", ["x"], backend="hosted")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vLLM is installed: bench/vllm_generation_check.py covers it")
+@pytest.mark.skipif(
+    importlib.util.find_spec("vllm") is not None, reason="vLLM is installed: bench/vllm_generation_check.py covers it"
+)
 def test_vllm_backend_refuses_clearly_where_it_cannot_run():
     with pytest.raises(ConfigError, match="vllm"):
         generate_samples("m", ["x"], backend="vllm")

@@ -1,6 +1,7 @@
 """inspect_dataset against recorded viewer responses (../shared/fixtures) and our Hub/viewer bodies on loopback."""
 
 from posttrain.tools.hub import inspect_dataset
+
 from tests.conftest import Recorded
 from tests.fixtures.hub.online import online  # noqa: F401 - fixture
 
@@ -13,7 +14,9 @@ def _serve_gsm8k(server, hub_dir, *, first_rows: Recorded | None = None) -> None
     server.route("/viewer/is-valid", Recorded(200, body("viewer_is_valid_openai_gsm8k.json")))
     server.route("/viewer/splits", Recorded(200, body("viewer_splits_openai_gsm8k.json")))
     server.route("/viewer/size", Recorded(200, body("viewer_size_openai_gsm8k.json")))
-    server.route("/viewer/first-rows", first_rows or Recorded(200, body("viewer_first_rows_openai_gsm8k_main_train.json")))
+    server.route(
+        "/viewer/first-rows", first_rows or Recorded(200, body("viewer_first_rows_openai_gsm8k_main_train.json"))
+    )
 
 
 def test_full_report_for_a_math_dataset(online, own_fixtures, tiny_model_path):  # noqa: F811
@@ -22,7 +25,11 @@ def test_full_report_for_a_math_dataset(online, own_fixtures, tiny_model_path): 
     report = inspect_dataset("openai/gsm8k", sample_rows=2, tokenizer=str(tiny_model_path))
 
     assert report.errors == {} and not report.offline
-    assert (report.license, report.gated, report.revision) == ("mit", False, "e53f048856ff4f594e959d75785d2c2d37b678ee")
+    assert (report.license, report.gated, report.revision) == (
+        "mit",
+        False,
+        "e53f048856ff4f594e959d75785d2c2d37b678ee",
+    )
     assert report.configs == ["main", "socratic"] and report.viewer["preview"] is True
     train = next(s for s in report.splits if (s.config, s.split) == ("main", "train"))
     assert (train.num_rows, train.num_bytes_parquet) == (7473, 2306545)
@@ -42,7 +49,9 @@ def test_full_report_for_a_math_dataset(online, own_fixtures, tiny_model_path): 
 
 def test_not_ready_first_rows_leaves_the_rest(online, own_fixtures, shared_fixtures):  # noqa: F811
     not_ready = (shared_fixtures / "dataset_viewer" / "error_500_first_rows_response_not_ready.json").read_bytes()
-    _serve_gsm8k(online, own_fixtures / "hub", first_rows=Recorded(500, not_ready, {"X-Error-Code": "ResponseNotReady"}))
+    _serve_gsm8k(
+        online, own_fixtures / "hub", first_rows=Recorded(500, not_ready, {"X-Error-Code": "ResponseNotReady"})
+    )
 
     report = inspect_dataset("openai/gsm8k")
 
@@ -55,14 +64,22 @@ def test_error_in_the_dataset_itself_is_reported_with_its_cause(online, own_fixt
     broken = (shared_fixtures / "dataset_viewer" / "error_500_first_rows_error_in_dataset.json").read_bytes()
     _serve_gsm8k(online, own_fixtures / "hub", first_rows=Recorded(500, broken))
     report = inspect_dataset("openai/gsm8k")
-    assert "FileNotFoundError" in report.errors["first-rows"] and "Cannot load the dataset split" in report.errors["first-rows"]
+    assert (
+        "FileNotFoundError" in report.errors["first-rows"]
+        and "Cannot load the dataset split" in report.errors["first-rows"]
+    )
 
 
 def test_recorded_viewer_bodies(online, shared_fixtures):  # noqa: F811
     viewer = shared_fixtures / "dataset_viewer"
     online.route("/api/datasets/stanfordnlp/imdb", Recorded(500, b'{"error":"Internal Error"}'))
-    online.route("/viewer/splits", Recorded(200, (viewer / "splits_single_config_dair-ai_emotion_unsplit.json").read_bytes()))
-    online.route("/viewer/first-rows", Recorded(200, (viewer / "first_rows_stanfordnlp_imdb_plain_text_train_abridged.json").read_bytes()))
+    online.route(
+        "/viewer/splits", Recorded(200, (viewer / "splits_single_config_dair-ai_emotion_unsplit.json").read_bytes())
+    )
+    online.route(
+        "/viewer/first-rows",
+        Recorded(200, (viewer / "first_rows_stanfordnlp_imdb_plain_text_train_abridged.json").read_bytes()),
+    )
 
     report = inspect_dataset("stanfordnlp/imdb")
 
@@ -78,7 +95,10 @@ def test_recorded_viewer_bodies(online, shared_fixtures):  # noqa: F811
 def test_gated_dataset_without_token(online, own_fixtures, shared_fixtures):  # noqa: F811
     dataset = "meta-llama/Llama-3.1-8B-Instruct-evals"
     denied = (shared_fixtures / "dataset_viewer" / "error_404_rows_inexistent_dataset.json").read_bytes()
-    online.route(f"/api/datasets/{dataset}", Recorded(200, (own_fixtures / "hub" / "dataset_info_gated_manual_llama_evals.json").read_bytes()))
+    online.route(
+        f"/api/datasets/{dataset}",
+        Recorded(200, (own_fixtures / "hub" / "dataset_info_gated_manual_llama_evals.json").read_bytes()),
+    )
     for endpoint in ("is-valid", "splits"):
         online.route(f"/viewer/{endpoint}", Recorded(404, denied, {"X-Error-Code": "DatasetNotFoundError"}))
 
@@ -90,16 +110,31 @@ def test_gated_dataset_without_token(online, own_fixtures, shared_fixtures):  # 
 
 
 def test_unknown_dataset_hub_401(online, own_fixtures):  # noqa: F811
-    online.route("/api/datasets/nobody/nothing",
-                 Recorded(401, (own_fixtures / "hub" / "error_401_repo_not_found.json").read_bytes(), {"X-Error-Code": "RepoNotFound"}))
+    online.route(
+        "/api/datasets/nobody/nothing",
+        Recorded(
+            401,
+            (own_fixtures / "hub" / "error_401_repo_not_found.json").read_bytes(),
+            {"X-Error-Code": "RepoNotFound"},
+        ),
+    )
     report = inspect_dataset("nobody/nothing")
     assert "not found" in report.errors["hub"] and report.revision is None
 
 
 def test_dpo_dataset_fits_dpo_with_implicit_prompt(online, own_fixtures):  # noqa: F811
     hub = own_fixtures / "hub"
-    online.route("/viewer/splits", Recorded(200, b'{"splits":[{"dataset":"trl-lib/ultrafeedback_binarized","config":"default","split":"train"}],"pending":[],"failed":[]}'))
-    online.route("/viewer/first-rows", Recorded(200, (hub / "viewer_first_rows_trl-lib_ultrafeedback_binarized_default_train.json").read_bytes()))
+    online.route(
+        "/viewer/splits",
+        Recorded(
+            200,
+            b'{"splits":[{"dataset":"trl-lib/ultrafeedback_binarized","config":"default","split":"train"}],"pending":[],"failed":[]}',
+        ),
+    )
+    online.route(
+        "/viewer/first-rows",
+        Recorded(200, (hub / "viewer_first_rows_trl-lib_ultrafeedback_binarized_default_train.json").read_bytes()),
+    )
     report = inspect_dataset("trl-lib/ultrafeedback_binarized")
     fits = {f.method: f for f in report.fits}
     assert fits["dpo"].fits and fits["dpo"].mapping == {"chosen": "chosen", "rejected": "rejected"}

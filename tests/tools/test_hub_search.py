@@ -3,9 +3,9 @@
 import json
 
 import pytest
-
 from posttrain.tools.errors import ConfigError
 from posttrain.tools.hub import search_datasets
+
 from tests.conftest import Recorded
 from tests.fixtures.hub.online import online  # noqa: F401 - fixture
 
@@ -17,8 +17,11 @@ def test_search_parses_hits_and_sends_the_query(online, own_fixtures):  # noqa: 
     hits = search_datasets("gsm8k", limit=3, sort="likes", filter="language:en")
 
     assert not hits.offline and hits.errors == []
-    assert [h.id for h in hits.datasets] == ["openai/gsm8k", "meta-llama/Llama-3.1-8B-Instruct-evals",
-                                              "trl-lib/ultrafeedback_binarized"]
+    assert [h.id for h in hits.datasets] == [
+        "openai/gsm8k",
+        "meta-llama/Llama-3.1-8B-Instruct-evals",
+        "trl-lib/ultrafeedback_binarized",
+    ]
     gsm8k, gated, _ = hits.datasets
     assert (gsm8k.license, gsm8k.size_category, gsm8k.downloads, gsm8k.gated) == ("mit", "1K<n<10K", 427043, False)
     assert gsm8k.task_categories == ["text2text-generation"]
@@ -73,6 +76,8 @@ def test_bad_arguments_are_config_errors(kwargs):
 
 
 def test_hits_serialise_as_json(online, own_fixtures):  # noqa: F811
-    online.route("/api/datasets", Recorded(200, (own_fixtures / "hub" / "list_datasets_search_gsm8k_full.json").read_bytes()))
+    online.route(
+        "/api/datasets", Recorded(200, (own_fixtures / "hub" / "list_datasets_search_gsm8k_full.json").read_bytes())
+    )
     payload = json.loads(search_datasets("gsm8k").model_dump_json())
     assert payload["datasets"][0]["id"] == "openai/gsm8k"

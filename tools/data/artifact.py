@@ -15,7 +15,9 @@ DatasetFormat = Literal["sft", "grpo", "dpo"]
 class ContaminationSummary(BaseModel):
     """Result of the decontamination gate: which benchmarks were checked and how many training rows it dropped."""
 
-    checked_against: list[str] = Field(default_factory=list, description="Benchmark names the rows were checked against.")
+    checked_against: list[str] = Field(
+        default_factory=list, description="Benchmark names the rows were checked against."
+    )
     dropped: int = Field(0, description="Training rows dropped because they share an n-gram with a benchmark item.")
     rate: float = Field(0.0, description="dropped / rows checked (0.0 when nothing was checked).")
     ngram: int = Field(8, description="n-gram length (in words) of the overlap test.")
@@ -27,16 +29,23 @@ class DatasetArtifact(BaseModel):
     """A dataset saved as parquet with its card; this is what the Trainer receives."""
 
     path: str = Field(description="Parquet file of the training split.")
-    format: DatasetFormat = Field(description="sft: prompt+completion (or messages); grpo: prompt+answer; dpo: prompt+chosen+rejected.")
+    format: DatasetFormat = Field(
+        description="sft: prompt+completion (or messages); grpo: prompt+answer; dpo: prompt+chosen+rejected."
+    )
     n_rows: int = Field(description="Rows in the training split.")
     columns: list[str] = Field(description="Columns of the parquet file.")
     card_path: str = Field(description="Dataset card (README.md with a YAML header) beside the parquet file.")
-    counts: dict[str, int] = Field(description="Row counts after each step, in order, e.g. generated → after_dedupe → after_decontam.")
+    counts: dict[str, int] = Field(
+        description="Row counts after each step, in order, e.g. generated → after_dedupe → after_decontam."
+    )
     contamination: ContaminationSummary = Field(description="What the decontamination gate checked and dropped.")
     label_accuracy: float | None = Field(None, description="Share of teacher labels that are correct, when known.")
-    sources: list[str] = Field(default_factory=list, description="Each source with its revision, e.g. 'benchmark:arithmetic@seed=0'.")
+    sources: list[str] = Field(
+        default_factory=list, description="Each source with its revision, e.g. 'benchmark:arithmetic@seed=0'."
+    )
     transformations: list[str] = Field(default_factory=list, description="What was done to the rows, in order.")
     splits: dict[str, str] = Field(default_factory=dict, description="Split name → parquet path (train is `path`).")
     generation: dict[str, float | int | str] = Field(
-        default_factory=dict, description="Teacher generation facts when used: backend, model, acceptance_rate, hosted_api."
+        default_factory=dict,
+        description="Teacher generation facts when used: backend, model, acceptance_rate, hosted_api.",
     )

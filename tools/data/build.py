@@ -36,7 +36,9 @@ class _Log:
 
 def _mapped_rows(source: SourceSpec, spec: BuildSpec, base: Path, tokenizer: Any, log: _Log) -> list[dict]:
     path = str((base / source.path).resolve()) if source.path else None
-    raw, revision = load_rows(path=path, hub=source.hub, config=source.config, split=source.split, revision=source.revision)
+    raw, revision = load_rows(
+        path=path, hub=source.hub, config=source.config, split=source.split, revision=source.revision
+    )
     log.sources.append(f"{source.label}@{revision}" if source.path else revision)
     if not raw:
         return []
@@ -44,18 +46,23 @@ def _mapped_rows(source: SourceSpec, spec: BuildSpec, base: Path, tokenizer: Any
     if not mapping:
         fit = next(f for f in propose_fits(list(raw[0]), raw[:50]) if f.method == spec.format)
         if not fit.fits:
-            raise ConfigError(f"source {source.label} does not fit {spec.format}: {fit.reason} (columns: "
-                              f"{list(raw[0])}); fix: declare `mapping:` for it")
+            raise ConfigError(
+                f"source {source.label} does not fit {spec.format}: {fit.reason} (columns: "
+                f"{list(raw[0])}); fix: declare `mapping:` for it"
+            )
         mapping, extract = fit.mapping, extract or fit.answer_extract
-    log.steps.append(f"{source.label}: mapped {mapping} to {spec.format}" + (f", answer_extract {extract}" if extract else ""))
+    log.steps.append(
+        f"{source.label}: mapped {mapping} to {spec.format}" + (f", answer_extract {extract}" if extract else "")
+    )
     log.counts[f"raw:{source.label}"] = len(raw)
     raw = [row for row in raw if not _is_empty({role: row.get(column) for role, column in mapping.items()})]
     return to_training_rows(raw, spec.format, mapping, tokenizer=tokenizer, answer_extract=extract, system=spec.system)
 
 
 def _benchmark_source(source: SourceSpec, spec: BuildSpec, tokenizer: Any, log: _Log) -> list[dict]:
-    rows, flags = benchmark_rows(source.benchmark, n=source.n, fmt=spec.format, seed=source.seed,
-                                 teacher_noise=source.teacher_noise)
+    rows, flags = benchmark_rows(
+        source.benchmark, n=source.n, fmt=spec.format, seed=source.seed, teacher_noise=source.teacher_noise
+    )
     for row, flag in zip(rows, flags, strict=True):
         row["prompt"] = render_prompt(row["prompt"], tokenizer, spec.system)
         if flag is not None:
@@ -65,7 +72,9 @@ def _benchmark_source(source: SourceSpec, spec: BuildSpec, tokenizer: Any, log: 
     return rows
 
 
-def _teacher_source(source: SourceSpec, spec: BuildSpec, tokenizer: Any, log: _Log, progress: ProgressFn) -> list[dict]:
+def _teacher_source(
+    source: SourceSpec, spec: BuildSpec, tokenizer: Any, log: _Log, progress: ProgressFn
+) -> list[dict]:
     from posttrain.tools.data.verify import verified_generation
     from posttrain.tools.evaluation import get_benchmark
 
@@ -73,29 +82,47 @@ def _teacher_source(source: SourceSpec, spec: BuildSpec, tokenizer: Any, log: _L
     items = get_benchmark(t.prompts_from).train_items(t.n_prompts, t.seed)
     items = [item.model_copy(update={"answer": gold_answer(item)}) for item in items]  # check against the truth
     result = verified_generation(
-        t.model, items, checks=t.checks, benchmark=t.prompts_from, n=t.samples_per_prompt,
-        keep_per_prompt=t.keep_per_prompt, temperature=t.temperature, max_new_tokens=t.max_new_tokens, seed=t.seed,
-        backend=t.backend, chat=t.chat, hosted_api=t.hosted_api, progress=progress,
+        t.model,
+        items,
+        checks=t.checks,
+        benchmark=t.prompts_from,
+        n=t.samples_per_prompt,
+        keep_per_prompt=t.keep_per_prompt,
+        temperature=t.temperature,
+        max_new_tokens=t.max_new_tokens,
+        seed=t.seed,
+        backend=t.backend,
+        chat=t.chat,
+        hosted_api=t.hosted_api,
+        progress=progress,
     )
     rows = result.pairs if spec.format == "dpo" else [{**row, CORRECT: True} for row in result.rows]
     for row in rows:
         row["prompt"] = render_prompt(row["prompt"], tokenizer, spec.system)
     log.sources.append(f"teacher:{result.teacher.model}@backend={result.teacher.backend},seed={t.seed}")
-    log.steps.append(f"teacher {result.teacher.model} sampled {result.n_samples} completions "
-                     f"({t.samples_per_prompt}/prompt); kept those passing {t.checks}")
+    log.steps.append(
+        f"teacher {result.teacher.model} sampled {result.n_samples} completions "
+        f"({t.samples_per_prompt}/prompt); kept those passing {t.checks}"
+    )
     log.counts[f"teacher_samples:{source.label}"] = result.n_samples
     log.counts[f"teacher_accepted:{source.label}"] = result.n_accepted
-    log.generation |= {"backend": result.teacher.backend, "model": result.teacher.model,
-                       "acceptance_rate": round(result.acceptance_rate, 4),
-                       "prompts_solved": round(result.prompts_solved, 4)}
+    log.generation |= {
+        "backend": result.teacher.backend,
+        "model": result.teacher.model,
+        "acceptance_rate": round(result.acceptance_rate, 4),
+        "prompts_solved": round(result.prompts_solved, 4),
+    }
     if result.teacher.hosted_api:
         log.generation["hosted_api"] = result.teacher.hosted_api
     return rows
 
 
 def _is_empty(row: dict) -> bool:
-    return any(v is None or (isinstance(v, str | list) and not v) or (isinstance(v, str) and not v.strip())
-               for k, v in row.items() if not k.startswith("_"))
+    return any(
+        v is None or (isinstance(v, str | list) and not v) or (isinstance(v, str) and not v.strip())
+        for k, v in row.items()
+        if not k.startswith("_")
+    )
 
 
 def _token_length(row: dict, tokenizer: Any) -> int:
@@ -111,7 +138,9 @@ def _load_tokenizer(name: str | None) -> Any:
     try:
         return AutoTokenizer.from_pretrained(name)
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot load tokenizer {name!r}: {str(exc)[:200]}; fix: a local model dir or Hub id") from exc
+        raise ConfigError(
+            f"cannot load tokenizer {name!r}: {str(exc)[:200]}; fix: a local model dir or Hub id"
+        ) from exc
 
 
 def _source_rows(spec: BuildSpec, base: Path, tokenizer: Any, log: _Log, progress: ProgressFn) -> list[list[dict]]:
@@ -145,8 +174,10 @@ def _dedupe(per_source: list[list[dict]], spec: BuildSpec, log: _Log) -> list[li
         if i not in drop:
             kept[owner].append(row)
     log.counts["after_dedupe"] = sum(len(rows) for rows in kept)
-    log.steps.append(f"dropped {len(found.exact)} exact and {len(found.near)} near duplicates across sources"
-                     + (f" (Jaccard ≥ {spec.near_threshold})" if spec.dedupe == "near" else ""))
+    log.steps.append(
+        f"dropped {len(found.exact)} exact and {len(found.near)} near duplicates across sources"
+        + (f" (Jaccard ≥ {spec.near_threshold})" if spec.dedupe == "near" else "")
+    )
     return kept
 
 
@@ -165,8 +196,9 @@ def _take_and_upsample(per_source: list[list[dict]], spec: BuildSpec, log: _Log)
     return out
 
 
-def build_dataset(spec: BuildSpec, out_dir: str | Path, *, base_dir: str | Path = ".",
-                  progress: ProgressFn = null_progress) -> DatasetArtifact:
+def build_dataset(
+    spec: BuildSpec, out_dir: str | Path, *, base_dir: str | Path = ".", progress: ProgressFn = null_progress
+) -> DatasetArtifact:
     """Build the dataset a spec declares and save it as parquet + card under ``out_dir``; returns the artifact.
 
     Steps, each counted: per-source rows (empty rows dropped) → dedupe across sources (exact or near) → take /
@@ -179,15 +211,19 @@ def build_dataset(spec: BuildSpec, out_dir: str | Path, *, base_dir: str | Path 
     per_source = _source_rows(spec, Path(base_dir), tokenizer, log, progress)
     shapes = {tuple(sorted(k for k in rows[0] if not k.startswith("_"))) for rows in per_source if rows}
     if len(shapes) > 1:
-        raise ConfigError(f"sources map to different columns {sorted(shapes)}; fix: map every source to the same "
-                          "roles (e.g. all prompt+completion, or all messages)")
+        raise ConfigError(
+            f"sources map to different columns {sorted(shapes)}; fix: map every source to the same "
+            "roles (e.g. all prompt+completion, or all messages)"
+        )
     if spec.dedupe != "none":
         per_source = _dedupe(per_source, spec, log)
     per_source = _take_and_upsample(per_source, spec, log)
     rows = mix(per_source, weights=[s.weight for s in spec.sources], total=spec.total, seed=spec.seed)
     log.counts["after_mix"] = len(rows)
-    log.steps.append(f"mixed sources with weights {[s.weight for s in spec.sources]}"
-                     + (f" to {spec.total} rows" if spec.total else " (all rows)"))
+    log.steps.append(
+        f"mixed sources with weights {[s.weight for s in spec.sources]}"
+        + (f" to {spec.total} rows" if spec.total else " (all rows)")
+    )
     if spec.max_tokens:
         rows = [row for row in rows if _token_length(row, tokenizer) <= spec.max_tokens]
         log.counts["after_length_filter"] = len(rows)
@@ -195,8 +231,10 @@ def build_dataset(spec: BuildSpec, out_dir: str | Path, *, base_dir: str | Path 
     progress("decontaminate", 0, 1)
     rows, contamination = decontaminate(rows, spec.decontaminate_against, ngram=spec.ngram)
     log.counts["after_decontam"] = len(rows)
-    log.steps.append(f"decontamination gate against {', '.join(spec.decontaminate_against) or 'nothing'}: "
-                     f"{contamination.dropped} rows dropped")
+    log.steps.append(
+        f"decontamination gate against {', '.join(spec.decontaminate_against) or 'nothing'}: "
+        f"{contamination.dropped} rows dropped"
+    )
     flags = [row[CORRECT] for row in rows if CORRECT in row]
     rows = [{k: v for k, v in row.items() if k != CORRECT} for row in rows]
     train, test = split_rows(rows, spec.test_size, seed=spec.seed)
@@ -204,9 +242,18 @@ def build_dataset(spec: BuildSpec, out_dir: str | Path, *, base_dir: str | Path 
         log.counts |= {"train": len(train), "test": len(test)}
         log.steps.append(f"split off {spec.test_size:.0%} as the test split")
     artifact = save_dataset(
-        train, out_dir, name=spec.name, fmt=spec.format, counts=log.counts, contamination=contamination,
-        sources=log.sources, transformations=log.steps, test_rows=test or None,
-        label_accuracy=sum(flags) / len(flags) if flags else None, generation=log.generation, license=spec.license,
+        train,
+        out_dir,
+        name=spec.name,
+        fmt=spec.format,
+        counts=log.counts,
+        contamination=contamination,
+        sources=log.sources,
+        transformations=log.steps,
+        test_rows=test or None,
+        label_accuracy=sum(flags) / len(flags) if flags else None,
+        generation=log.generation,
+        license=spec.license,
     )
     if spec.push_to_hub:
         artifact.generation["pushed_to"] = push_dataset(artifact, spec.push_to_hub)

@@ -18,10 +18,17 @@ def write_card(out_dir: str | Path, artifact: DatasetArtifact, *, name: str, lic
     import yaml
 
     out = Path(out_dir)
-    data_files = [{"split": split, "path": Path(path).name} for split, path in {"train": artifact.path, **artifact.splits}.items()]
+    data_files = [
+        {"split": split, "path": Path(path).name}
+        for split, path in {"train": artifact.path, **artifact.splits}.items()
+    ]
     header: dict[str, Any] = {
         "configs": [{"config_name": "default", "data_files": data_files}],
-        "tags": ["posttrain", artifact.format, "synthetic" if artifact.generation or _is_synthetic(artifact) else "curated"],
+        "tags": [
+            "posttrain",
+            artifact.format,
+            "synthetic" if artifact.generation or _is_synthetic(artifact) else "curated",
+        ],
         "posttrain": {
             "name": name,
             "format": artifact.format,
@@ -37,10 +44,19 @@ def write_card(out_dir: str | Path, artifact: DatasetArtifact, *, name: str, lic
     }
     if license:
         header["license"] = license
-    body = [f"# {name}", "", f"{artifact.n_rows} rows, format `{artifact.format}`, columns {', '.join(artifact.columns)}.", ""]
+    body = [
+        f"# {name}",
+        "",
+        f"{artifact.n_rows} rows, format `{artifact.format}`, columns {', '.join(artifact.columns)}.",
+        "",
+    ]
     body += ["## Sources", ""] + [f"- `{source}`" for source in artifact.sources] + [""]
     body += ["## Transformations", ""] + [f"{i}. {step}" for i, step in enumerate(artifact.transformations, 1)] + [""]
-    body += ["## Counts", "", "| step | rows |", "|---|---|"] + [f"| {k} | {v} |" for k, v in artifact.counts.items()] + [""]
+    body += (
+        ["## Counts", "", "| step | rows |", "|---|---|"]
+        + [f"| {k} | {v} |" for k, v in artifact.counts.items()]
+        + [""]
+    )
     body += ["## Decontamination", "", _contamination_line(artifact), ""]
     if artifact.label_accuracy is not None:
         body += ["## Label accuracy", "", f"{artifact.label_accuracy:.1%} of teacher labels are correct.", ""]

@@ -11,9 +11,8 @@ DPO takes `prompt`/`chosen`/`rejected`. Columns are matched by common names (que
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-
 from posttrain.tools.errors import ConfigError
+from pydantic import BaseModel, Field
 
 
 Method = Literal["sft", "grpo", "dpo"]
@@ -39,7 +38,9 @@ class MethodFit(BaseModel):
 
     method: Method = Field(description="sft, grpo or dpo.")
     fits: bool = Field(description="True when every needed role has a column.")
-    mapping: dict[str, str] = Field(default_factory=dict, description="Role → dataset column, e.g. {'prompt': 'question'}.")
+    mapping: dict[str, str] = Field(
+        default_factory=dict, description="Role → dataset column, e.g. {'prompt': 'question'}."
+    )
     reason: str = Field(description="Why it fits or what is missing.")
     answer_extract: str | None = Field(None, description="How to pull the final answer out (e.g. 'gsm8k'); GRPO only.")
 
@@ -54,7 +55,7 @@ def extract_answer(text: str, how: str | None) -> str:
         found = re.findall(r"\\boxed\{([^{}]*)\}", text)
         return found[-1].strip() if found else ""
     if how.startswith("regex:"):
-        found = re.search(how[len("regex:"):], text)
+        found = re.search(how[len("regex:") :], text)
         return (found.group(1) if found and found.groups() else found.group(0) if found else "").strip()
     raise ConfigError(f"unknown answer_extract {how!r}; fix: use gsm8k, boxed, regex:<pattern> or leave it empty")
 
@@ -65,7 +66,9 @@ def _find(columns: list[str], role: str, taken: set[str]) -> str | None:
 
 
 def _verifiable(values: list[Any], answer_extract: str | None) -> bool:
-    texts = [extract_answer(str(v), answer_extract) for v in values if isinstance(v, str | int | float) and str(v).strip()]
+    texts = [
+        extract_answer(str(v), answer_extract) for v in values if isinstance(v, str | int | float) and str(v).strip()
+    ]
     return bool(texts) and sum(len(t) <= MAX_VERIFIABLE_CHARS for t in texts) / len(texts) >= 0.9
 
 
@@ -84,11 +87,20 @@ def _fit_roles(method: Method, roles: tuple[str, ...], columns: list[str], sampl
         values = [row.get(mapping["answer"]) for row in sample_rows]
         how = "gsm8k" if any(isinstance(v, str) and "####" in v for v in values) else None
         if not _verifiable(values, how):
-            return MethodFit(method=method, fits=False, mapping=mapping,
-                             reason=f"column {mapping['answer']!r} holds long free text, not a checkable answer")
+            return MethodFit(
+                method=method,
+                fits=False,
+                mapping=mapping,
+                reason=f"column {mapping['answer']!r} holds long free text, not a checkable answer",
+            )
         if how:
-            return MethodFit(method=method, fits=True, mapping=mapping, answer_extract="gsm8k",
-                             reason=f"final answer after '####' in {mapping['answer']!r}")
+            return MethodFit(
+                method=method,
+                fits=True,
+                mapping=mapping,
+                answer_extract="gsm8k",
+                reason=f"final answer after '####' in {mapping['answer']!r}",
+            )
     return MethodFit(method=method, fits=True, mapping=mapping, reason="columns " + ", ".join(mapping.values()))
 
 

@@ -36,8 +36,10 @@ def _load_local(path: Path) -> list[dict[str, Any]]:
     try:
         return load_dataset(kind, data_files=str(path), split="train").to_list()
     except Exception as exc:  # datasets raises many types (ArrowInvalid, DatasetGenerationError...) for bad files
-        raise ToolError(f"could not parse {path} as {kind}: {type(exc).__name__}: {str(exc)[:300]}; "
-                        "check that each line/row is a complete record") from exc
+        raise ToolError(
+            f"could not parse {path} as {kind}: {type(exc).__name__}: {str(exc)[:300]}; "
+            "check that each line/row is a complete record"
+        ) from exc
 
 
 def _resolve_hub_revision(dataset: str, revision: str | None) -> str | None:
@@ -51,8 +53,14 @@ def _resolve_hub_revision(dataset: str, revision: str | None) -> str | None:
         return revision
 
 
-def load_rows(*, path: str | Path | None = None, hub: str | None = None, config: str | None = None,
-              split: str = "train", revision: str | None = None) -> tuple[list[dict[str, Any]], str]:
+def load_rows(
+    *,
+    path: str | Path | None = None,
+    hub: str | None = None,
+    config: str | None = None,
+    split: str = "train",
+    revision: str | None = None,
+) -> tuple[list[dict[str, Any]], str]:
     """Rows as dicts plus a revision string; exactly one of ``path`` or ``hub`` must be given."""
     if (path is None) == (hub is None):
         raise ConfigError("give exactly one of path (local file) or hub (dataset id) for a source")
@@ -65,7 +73,9 @@ def load_rows(*, path: str | Path | None = None, hub: str | None = None, config:
     try:
         dataset = load_dataset(hub, config, split=split, revision=pinned)
     except Exception as exc:  # offline, gated, missing config: all end here with the library's own message
-        raise ToolError(f"could not load {hub} ({config or 'default'}/{split}) from the Hub: "
-                        f"{type(exc).__name__}: {str(exc)[:300]}; check the id, config and split with "
-                        "`posttrain datasets inspect`, set HF_TOKEN for gated data, or use a local file") from exc
+        raise ToolError(
+            f"could not load {hub} ({config or 'default'}/{split}) from the Hub: "
+            f"{type(exc).__name__}: {str(exc)[:300]}; check the id, config and split with "
+            "`posttrain datasets inspect`, set HF_TOKEN for gated data, or use a local file"
+        ) from exc
     return dataset.to_list(), f"{hub}@{pinned or 'main (unpinned)'}"

@@ -39,8 +39,11 @@ def mix(sources: list[list[Row]], *, weights: list[float], total: int | None, se
             if want and not rows:
                 raise ConfigError("a weighted source has no rows left; fix: remove it or set its weight to 0")
             if want:
-                mixed += upsample(rows, want / len(rows), seed=rng.randrange(1 << 30))[:want] if want > len(rows) \
+                mixed += (
+                    upsample(rows, want / len(rows), seed=rng.randrange(1 << 30))[:want]
+                    if want > len(rows)
                     else rng.sample(rows, want)
+                )
     rng.shuffle(mixed)
     return mixed
 

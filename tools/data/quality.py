@@ -1,4 +1,4 @@
-"""Quality numbers for a sample of rows: empty/malformed rows, exact and near duplicates, token lengths, answer formats.
+"""Quality numbers for a sample of rows: empty/malformed rows, exact/near duplicates, token lengths, answer formats.
 
 Numbers, not adjectives: every field is a count or a share, so two datasets (or two filters) compare directly.
 
@@ -9,10 +9,9 @@ Numbers, not adjectives: every field is a count or a share, so two datasets (or 
 import re
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from posttrain.tools.data.decontam import row_text
 from posttrain.tools.data.dedupe import find_duplicates
+from pydantic import BaseModel, Field
 
 
 ANSWER_PATTERNS: list[tuple[str, str]] = [
@@ -41,12 +40,18 @@ class QualityReport(BaseModel):
 
     n_rows: int = Field(description="Rows examined.")
     empty_rows: int = Field(description="Rows whose mapped fields are missing, None or blank.")
-    malformed_rows: int = Field(description="Rows whose mapped fields have the wrong type (e.g. messages not a role/content list).")
+    malformed_rows: int = Field(
+        description="Rows whose mapped fields have the wrong type (e.g. messages not a role/content list)."
+    )
     exact_duplicates: int = Field(description="Rows identical to an earlier row after normalisation.")
     near_duplicates: int = Field(description="Rows with Jaccard ≥ 0.85 (word 3-grams) to an earlier row.")
     token_lengths: dict[str, LengthStats] = Field(default_factory=dict, description="Per mapped role.")
-    answer_formats: dict[str, float] = Field(default_factory=dict, description="Share of answers matching each format.")
-    answer_consistency: float | None = Field(None, description="Share of the most common answer format (1.0 = all alike).")
+    answer_formats: dict[str, float] = Field(
+        default_factory=dict, description="Share of answers matching each format."
+    )
+    answer_consistency: float | None = Field(
+        None, description="Share of the most common answer format (1.0 = all alike)."
+    )
 
 
 def _lengths(texts: list[str], tokenizer: Any | None) -> LengthStats:
@@ -75,8 +80,9 @@ def _is_malformed(value: Any, role: str) -> bool:
     return not isinstance(value, str | int | float)
 
 
-def quality_report(rows: list[dict[str, Any]], mapping: dict[str, str] | None = None, *,
-                   tokenizer: Any | None = None) -> QualityReport:
+def quality_report(
+    rows: list[dict[str, Any]], mapping: dict[str, str] | None = None, *, tokenizer: Any | None = None
+) -> QualityReport:
     """Measure a sample: emptiness and malformation of mapped fields, duplicates, token lengths, answer formats.
 
     ``mapping`` is role → column (as from propose_fits); without one every column is examined as text.
@@ -85,7 +91,10 @@ def quality_report(rows: list[dict[str, Any]], mapping: dict[str, str] | None = 
     empty = malformed = 0
     for row in rows:
         values = [(role, row.get(column)) for role, column in mapping.items()]
-        if any(v is None or (isinstance(v, str | list) and not (v.strip() if isinstance(v, str) else v)) for _, v in values):
+        if any(
+            v is None or (isinstance(v, str | list) and not (v.strip() if isinstance(v, str) else v))
+            for _, v in values
+        ):
             empty += 1
         elif any(_is_malformed(v, role) for role, v in values):
             malformed += 1
@@ -104,8 +113,12 @@ def quality_report(rows: list[dict[str, Any]], mapping: dict[str, str] | None = 
         formats[kind] = formats.get(kind, 0) + 1 / len(answers)
     formats = {k: round(v, 4) for k, v in sorted(formats.items(), key=lambda kv: -kv[1])}
     return QualityReport(
-        n_rows=len(rows), empty_rows=empty, malformed_rows=malformed,
-        exact_duplicates=len(duplicates.exact), near_duplicates=len(duplicates.near),
-        token_lengths=lengths, answer_formats=formats,
+        n_rows=len(rows),
+        empty_rows=empty,
+        malformed_rows=malformed,
+        exact_duplicates=len(duplicates.exact),
+        near_duplicates=len(duplicates.near),
+        token_lengths=lengths,
+        answer_formats=formats,
         answer_consistency=max(formats.values()) if formats else None,
     )

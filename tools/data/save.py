@@ -31,8 +31,9 @@ def save_dataset(
     import pyarrow.parquet as pq
 
     if not rows:
-        raise ToolError(f"dataset {name!r} has no rows left after filtering (counts: {counts}); "
-                        "loosen the filters or add sources")
+        raise ToolError(
+            f"dataset {name!r} has no rows left after filtering (counts: {counts}); loosen the filters or add sources"
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.parquet"
@@ -79,5 +80,7 @@ def push_dataset(artifact: DatasetArtifact, repo_id: str, *, private: bool = Tru
         files = [Path(artifact.path).name, *(Path(p).name for p in artifact.splits.values()), "README.md"]
         api.upload_folder(repo_id=repo_id, repo_type="dataset", folder_path=folder, allow_patterns=files)
     except Exception as exc:  # httpx / HfHubHTTPError / OfflineModeIsEnabled: all mean "the push did not happen"
-        raise NetworkError(f"push of {folder} to {repo_id} failed: {exc}; check HF_TOKEN (write access) and network") from exc
+        raise NetworkError(
+            f"push of {folder} to {repo_id} failed: {exc}; check HF_TOKEN (write access) and network"
+        ) from exc
     return f"{api.endpoint}/datasets/{repo_id}"

@@ -34,32 +34,39 @@ decontaminate_against: [arithmetic, gsm8k]
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
-
 from posttrain.tools.data.teacher import HostedAPI, TeacherBackend
 from posttrain.tools.errors import ConfigError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 
 class TeacherSpec(BaseModel):
     """Verified teacher generation: sample, keep what the checks accept."""
 
     model: str = Field(description="Teacher model path or Hub id (ignored by a hosted API, which names its own).")
-    prompts_from: str = Field(description="Benchmark whose generator gives prompts and true answers, e.g. 'arithmetic'.")
+    prompts_from: str = Field(
+        description="Benchmark whose generator gives prompts and true answers, e.g. 'arithmetic'."
+    )
     n_prompts: int = Field(100, ge=1, description="Prompts to generate for.")
     samples_per_prompt: int = Field(4, ge=1, description="Samples per prompt (n).")
     keep_per_prompt: int = Field(1, ge=1, description="Distinct accepted samples kept per prompt.")
-    checks: list[str] = Field(default_factory=lambda: ["benchmark"], description="benchmark, exact, numeric, regex:<p>.")
+    checks: list[str] = Field(
+        default_factory=lambda: ["benchmark"], description="benchmark, exact, numeric, regex:<p>."
+    )
     temperature: float = Field(0.8, ge=0.0, description="Sampling temperature (0 = greedy).")
     max_new_tokens: int = Field(64, ge=1, description="Tokens per sample.")
     seed: int = Field(0, description="Seed for the prompts and the sampling.")
     backend: TeacherBackend = Field("auto", description="auto, vllm, transformers, or hosted.")
     chat: bool = Field(False, description="Wrap prompts in the teacher's chat template.")
-    hosted_api: HostedAPI | None = Field(None, description="Only when the user asked for a hosted API; recorded in the card.")
+    hosted_api: HostedAPI | None = Field(
+        None, description="Only when the user asked for a hosted API; recorded in the card."
+    )
 
     @model_validator(mode="after")
     def _hosted_consistent(self) -> "TeacherSpec":
         if (self.backend == "hosted") != (self.hosted_api is not None):
-            raise ValueError("backend 'hosted' and hosted_api go together; fix: set both, or neither for a local teacher")
+            raise ValueError(
+                "backend 'hosted' and hosted_api go together; fix: set both, or neither for a local teacher"
+            )
         return self
 
 
@@ -93,7 +100,11 @@ class SourceSpec(BaseModel):
 
     @property
     def label(self) -> str:
-        return self.path or self.hub or (f"benchmark:{self.benchmark}" if self.benchmark else f"teacher:{self.teacher.model}")
+        return (
+            self.path
+            or self.hub
+            or (f"benchmark:{self.benchmark}" if self.benchmark else f"teacher:{self.teacher.model}")
+        )
 
 
 class BuildSpec(BaseModel):
@@ -123,7 +134,9 @@ class BuildSpec(BaseModel):
         if self.format == "dpo" and any(s.benchmark for s in self.sources):
             raise ValueError("benchmark sources make sft/grpo rows, not DPO pairs; fix: use a teacher source for dpo")
         if self.format == "grpo" and any(s.teacher for s in self.sources):
-            raise ValueError("GRPO rows need only prompt+answer; fix: use a benchmark source, teachers are for sft/dpo")
+            raise ValueError(
+                "GRPO rows need only prompt+answer; fix: use a benchmark source, teachers are for sft/dpo"
+            )
         return self
 
 

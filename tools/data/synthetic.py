@@ -23,15 +23,18 @@ def gold_answer(item: Any) -> str:
     return str(item.meta.get("gold", item.answer))
 
 
-def benchmark_rows(benchmark: str, *, n: int, fmt: Literal["sft", "grpo"], seed: int = 0,
-                   teacher_noise: float = 0.0) -> tuple[list[dict[str, Any]], list[bool | None]]:
+def benchmark_rows(
+    benchmark: str, *, n: int, fmt: Literal["sft", "grpo"], seed: int = 0, teacher_noise: float = 0.0
+) -> tuple[list[dict[str, Any]], list[bool | None]]:
     """Generate ``n`` rows from the benchmark's generator; returns (rows, teacher_correct flag per row)."""
     from posttrain.tools.evaluation import get_benchmark
 
     if n <= 0:
         raise ConfigError(f"n must be > 0, got {n}; fix: ask for at least one row")
     if not 0.0 <= teacher_noise <= 1.0:
-        raise ConfigError(f"teacher_noise must be in [0, 1], got {teacher_noise}; fix: use e.g. 0.2 for 20% wrong labels")
+        raise ConfigError(
+            f"teacher_noise must be in [0, 1], got {teacher_noise}; fix: use e.g. 0.2 for 20% wrong labels"
+        )
     items = get_benchmark(benchmark).train_items(n, seed, teacher_noise)
     if fmt == "sft":
         rows = [{"prompt": item.prompt, "completion": item.answer} for item in items]
@@ -60,7 +63,9 @@ def build_benchmark_dataset(
     with counts after each step, the contamination summary and label_accuracy (share of correct teacher labels).
     """
     if fmt not in ("sft", "grpo"):
-        raise ConfigError(f"fmt must be 'sft' or 'grpo', got {fmt!r}; fix: DPO data needs a teacher with chosen/rejected pairs")
+        raise ConfigError(
+            f"fmt must be 'sft' or 'grpo', got {fmt!r}; fix: DPO data needs a teacher with chosen/rejected pairs"
+        )
     rows, flags = benchmark_rows(benchmark, n=n, fmt=fmt, seed=seed, teacher_noise=teacher_noise)
     counts = {"generated": len(rows)}
     duplicates = find_duplicates([row["prompt"] for row in rows], near=False)

@@ -13,10 +13,9 @@ import os
 import time
 from typing import Literal
 
-from pydantic import BaseModel, Field
-
 from posttrain.tools.errors import ConfigError, NetworkError
 from posttrain.tools.progress import ProgressFn, null_progress
+from pydantic import BaseModel, Field
 
 
 TeacherBackend = Literal["auto", "vllm", "transformers", "hosted"]
@@ -27,7 +26,9 @@ class HostedAPI(BaseModel):
 
     base_url: str = Field(description="e.g. https://api.openai.com/v1 (the /chat/completions path is appended).")
     model: str = Field(description="Model name at that endpoint.")
-    api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the key (never the key itself).")
+    api_key_env: str = Field(
+        "OPENAI_API_KEY", description="Environment variable holding the key (never the key itself)."
+    )
 
 
 class TeacherSamples(BaseModel):
@@ -51,12 +52,15 @@ def cut_at_stop(text: str, stop: list[str] | None) -> str:
 def _chat(tokenizer, prompts: list[str], chat: bool) -> list[str]:
     if not chat or not getattr(tokenizer, "chat_template", None):
         return prompts
-    return [tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True)
-            for p in prompts]
+    return [
+        tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True)
+        for p in prompts
+    ]
 
 
-def _transformers(model_path: str, prompts: list[str], *, n, temperature, top_p, max_new_tokens, seed, batch_size,
-                  chat, progress) -> tuple[list[list[str]], float]:
+def _transformers(
+    model_path: str, prompts: list[str], *, n, temperature, top_p, max_new_tokens, seed, batch_size, chat, progress
+) -> tuple[list[list[str]], float]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -68,56 +72,80 @@ def _transformers(model_path: str, prompts: list[str], *, n, temperature, top_p,
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype).to(device).eval()
     texts = _chat(tokenizer, prompts, chat)
-    sampling = {"do_sample": True, "temperature": temperature, "top_p": top_p} if temperature > 0 else \
-        {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    sampling = (
+        {"do_sample": True, "temperature": temperature, "top_p": top_p}
+        if temperature > 0
+        else {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    )
     started, samples = time.perf_counter(), []
     for start in range(0, len(texts), batch_size):
         torch.manual_seed(seed + start)  # per-batch seed: reruns reproduce, batches differ
-        encoded = tokenizer(texts[start : start + batch_size], return_tensors="pt", padding=True,
-                            add_special_tokens=False).to(device)
+        encoded = tokenizer(
+            texts[start : start + batch_size], return_tensors="pt", padding=True, add_special_tokens=False
+        ).to(device)
         with torch.inference_mode():
             # greedy decoding refuses num_return_sequences > 1: decode once, repeat (the samples are identical)
             copies = n if temperature > 0 else 1
-            out = model.generate(**encoded, max_new_tokens=max_new_tokens, num_return_sequences=copies,
-                                 pad_token_id=tokenizer.pad_token_id, **sampling)
+            out = model.generate(
+                **encoded,
+                max_new_tokens=max_new_tokens,
+                num_return_sequences=copies,
+                pad_token_id=tokenizer.pad_token_id,
+                **sampling,
+            )
         decoded = tokenizer.batch_decode(out[:, encoded["input_ids"].shape[1] :], skip_special_tokens=True)
         samples += [decoded[i : i + copies] * (n // copies) for i in range(0, len(decoded), copies)]
         progress("teacher generate", min(start + batch_size, len(texts)), len(texts))
     return samples, time.perf_counter() - started
 
 
-def _vllm(model_path: str, prompts: list[str], *, n, temperature, top_p, max_new_tokens, seed, chat,
-          progress) -> tuple[list[list[str]], float]:
+def _vllm(
+    model_path: str, prompts: list[str], *, n, temperature, top_p, max_new_tokens, seed, chat, progress
+) -> tuple[list[list[str]], float]:
     import vllm
 
     llm = vllm.LLM(model=model_path, seed=seed)
     texts = _chat(llm.get_tokenizer(), prompts, chat)
-    params = [vllm.SamplingParams(n=n, temperature=temperature, top_p=top_p, max_tokens=max_new_tokens, seed=seed + i)
-              for i in range(len(texts))]
+    params = [
+        vllm.SamplingParams(n=n, temperature=temperature, top_p=top_p, max_tokens=max_new_tokens, seed=seed + i)
+        for i in range(len(texts))
+    ]
     started = time.perf_counter()
     outputs = llm.generate(texts, params)
     progress("teacher generate", len(texts), len(texts))
     return [[c.text for c in o.outputs] for o in outputs], time.perf_counter() - started
 
 
-def _hosted(api: HostedAPI, prompts: list[str], *, n, temperature, top_p, max_new_tokens, seed,
-            progress) -> tuple[list[list[str]], float]:
+def _hosted(
+    api: HostedAPI, prompts: list[str], *, n, temperature, top_p, max_new_tokens, seed, progress
+) -> tuple[list[list[str]], float]:
     import httpx
 
     key = os.environ.get(api.api_key_env)
     if not key:
         raise ConfigError(f"hosted teacher needs ${api.api_key_env}; fix: export it, or use a local teacher model")
     started, samples = time.perf_counter(), []
-    with httpx.Client(base_url=api.base_url.rstrip("/"), headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
+    with httpx.Client(
+        base_url=api.base_url.rstrip("/"), headers={"Authorization": f"Bearer {key}"}, timeout=120
+    ) as client:
         for i, prompt in enumerate(prompts):
-            body = {"model": api.model, "messages": [{"role": "user", "content": prompt}], "n": n,
-                    "temperature": temperature, "top_p": top_p, "max_tokens": max_new_tokens, "seed": seed + i}
+            body = {
+                "model": api.model,
+                "messages": [{"role": "user", "content": prompt}],
+                "n": n,
+                "temperature": temperature,
+                "top_p": top_p,
+                "max_tokens": max_new_tokens,
+                "seed": seed + i,
+            }
             try:
                 response = client.post("/chat/completions", json=body)
                 response.raise_for_status()
             except httpx.HTTPError as exc:
-                raise NetworkError(f"hosted teacher {api.base_url} failed on prompt {i}: {exc}; "
-                                   "check the key, model name and quota, or use a local teacher") from exc
+                raise NetworkError(
+                    f"hosted teacher {api.base_url} failed on prompt {i}: {exc}; "
+                    "check the key, model name and quota, or use a local teacher"
+                ) from exc
             samples.append([c["message"]["content"] or "" for c in response.json()["choices"]])
             progress("teacher generate", i + 1, len(prompts))
     return samples, time.perf_counter() - started
@@ -153,7 +181,9 @@ def generate_samples(
     from posttrain.tools.evaluation import resolve_backend
 
     chosen = "hosted" if backend == "hosted" else resolve_backend(backend)
-    kwargs = dict(n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed, progress=progress)
+    kwargs = dict(
+        n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed, progress=progress
+    )
     started = time.perf_counter()
     if chosen == "hosted":
         samples, duration = _hosted(hosted_api, prompts, **kwargs)
@@ -163,6 +193,13 @@ def generate_samples(
         samples, duration = _transformers(model, prompts, batch_size=batch_size, chat=chat, **kwargs)
     load_s = max(0.0, time.perf_counter() - started - duration)
     samples = [[cut_at_stop(text, stop) for text in group] for group in samples]
-    return TeacherSamples(samples=samples, backend=chosen, model=hosted_api.model if chosen == "hosted" else model,
-                          n=n, seed=seed, duration_s=round(duration, 3), load_s=round(load_s, 3),
-                          hosted_api=hosted_api.base_url if chosen == "hosted" else None)
+    return TeacherSamples(
+        samples=samples,
+        backend=chosen,
+        model=hosted_api.model if chosen == "hosted" else model,
+        n=n,
+        seed=seed,
+        duration_s=round(duration, 3),
+        load_s=round(load_s, 3),
+        hosted_api=hosted_api.base_url if chosen == "hosted" else None,
+    )

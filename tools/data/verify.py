@@ -5,7 +5,7 @@ the answer), ``numeric`` (first number equals the answer), ``regex:<pattern>`` (
 completion fully matches). Accepted samples become SFT rows; a prompt with both an accepted and a rejected sample
 also yields a DPO pair. Acceptance rates are reported overall, per check, and per prompt.
 
->>> result = verified_generation("runs/x/teacher", items, checks=["benchmark", r"regex:\\d+"], benchmark="arithmetic", n=4)
+>>> result = verified_generation("runs/x/teacher", items, checks=["benchmark"], benchmark="arithmetic", n=4)
 >>> result.acceptance_rate, result.rejected_by, len(result.rows), len(result.pairs)
 """
 
@@ -13,10 +13,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from posttrain.tools.data.teacher import TeacherSamples, generate_samples
 from posttrain.tools.errors import ConfigError
+from pydantic import BaseModel, Field
 
 
 Check = Callable[[str, Any], bool]
@@ -50,7 +49,7 @@ def make_check(name: str, benchmark: Any | None = None) -> Check:
         return lambda text, item: score_completion("numeric", text, item).correct
     if name.startswith("regex:"):
         try:
-            pattern = re.compile(name[len("regex:"):])
+            pattern = re.compile(name[len("regex:") :])
         except re.error as exc:
             raise ConfigError(f"bad check pattern {name!r}: {exc}; fix the regular expression") from exc
         return lambda text, item: pattern.fullmatch(text.strip()) is not None
@@ -97,7 +96,13 @@ def verified_generation(
             pairs.append({"prompt": item.prompt, "chosen": good[0], "rejected": bad[0]})
     total = len(items) * n
     return VerifiedSamples(
-        rows=rows, pairs=pairs, n_prompts=len(items), n_samples=total, n_accepted=accepted_total,
+        rows=rows,
+        pairs=pairs,
+        n_prompts=len(items),
+        n_samples=total,
+        n_accepted=accepted_total,
         acceptance_rate=accepted_total / total if total else 0.0,
-        prompts_solved=solved / len(items) if items else 0.0, rejected_by=rejected_by, teacher=teacher,
+        prompts_solved=solved / len(items) if items else 0.0,
+        rejected_by=rejected_by,
+        teacher=teacher,
     )

@@ -1,4 +1,4 @@
-"""Inspect one Hub dataset: Hub metadata plus the dataset viewer's splits, sizes, schema and first rows → DatasetReport.
+"""Inspect one Hub dataset: Hub metadata plus the dataset viewer's splits, sizes, schema, first rows → DatasetReport.
 
 Every part is fetched on its own; a part that fails (offline, gated, not ready, the dataset's own error) is left
 empty and its reason goes in ``report.errors[part]``, while the rest is still reported. The sample rows feed the
@@ -10,12 +10,11 @@ method-fit analysis (SFT / GRPO / DPO with the proposed column mapping) and the 
 
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from posttrain.tools.data.formats import MethodFit, propose_fits
 from posttrain.tools.data.quality import QualityReport, quality_report
 from posttrain.tools.hub.search import hub_api, network_error_text, offline_reason
 from posttrain.tools.hub.viewer import viewer_get
+from pydantic import BaseModel, Field
 
 
 MAX_CELL_CHARS = 500
@@ -36,19 +35,32 @@ class DatasetReport(BaseModel):
     id: str = Field(description="Hub id.")
     revision: str | None = Field(None, description="Commit sha of the main branch (pin it in the build spec).")
     license: str | None = Field(None, description="Licence from the card or tags.")
-    gated: str | bool | None = Field(None, description="False, 'auto' or 'manual'; gated data needs HF_TOKEN and accepted terms.")
+    gated: str | bool | None = Field(
+        None, description="False, 'auto' or 'manual'; gated data needs HF_TOKEN and accepted terms."
+    )
     private: bool | None = Field(None, description="Private repo.")
     downloads: int | None = Field(None, description="Downloads in the last 30 days.")
     tags: list[str] = Field(default_factory=list, description="Hub tags (capped at 30).")
-    viewer: dict[str, bool] = Field(default_factory=dict, description="/is-valid capabilities: preview, viewer, search...")
+    viewer: dict[str, bool] = Field(
+        default_factory=dict, description="/is-valid capabilities: preview, viewer, search..."
+    )
     configs: list[str] = Field(default_factory=list, description="Config (subset) names.")
     splits: list[SplitInfo] = Field(default_factory=list, description="Splits per config, with row counts.")
     sampled: str | None = Field(None, description="'config/split' the sample rows come from.")
-    column_types: dict[str, str] = Field(default_factory=dict, description="Schema of the sampled split: column → type.")
-    sample_rows: list[dict[str, Any]] = Field(default_factory=list, description=f"First rows, cells cut at {MAX_CELL_CHARS} chars.")
-    fits: list[MethodFit] = Field(default_factory=list, description="Fit per method (sft, grpo, dpo) and proposed column mapping.")
+    column_types: dict[str, str] = Field(
+        default_factory=dict, description="Schema of the sampled split: column → type."
+    )
+    sample_rows: list[dict[str, Any]] = Field(
+        default_factory=list, description=f"First rows, cells cut at {MAX_CELL_CHARS} chars."
+    )
+    fits: list[MethodFit] = Field(
+        default_factory=list, description="Fit per method (sft, grpo, dpo) and proposed column mapping."
+    )
     quality: QualityReport | None = Field(None, description="Quality numbers on the sample rows.")
-    errors: dict[str, str] = Field(default_factory=dict, description="Part → why it is missing (hub, is-valid, splits, size, first-rows, tokenizer).")
+    errors: dict[str, str] = Field(
+        default_factory=dict,
+        description="Part → why it is missing (hub, is-valid, splits, size, first-rows, tokenizer).",
+    )
     offline: bool = Field(False, description="True when neither the Hub nor the viewer could be reached.")
 
 
@@ -91,10 +103,14 @@ def _hub_part(report: DatasetReport) -> None:
     try:
         info = hub_api().dataset_info(report.id)
     except GatedRepoError as exc:
-        report.errors["hub"] = f"gated: accept the terms at https://huggingface.co/datasets/{report.id} and set HF_TOKEN ({exc})"
+        report.errors["hub"] = (
+            f"gated: accept the terms at https://huggingface.co/datasets/{report.id} and set HF_TOKEN ({exc})"
+        )
         return
     except RepositoryNotFoundError:
-        report.errors["hub"] = f"{report.id} not found on the Hub (or private): check the id, or set HF_TOKEN for private data"
+        report.errors["hub"] = (
+            f"{report.id} not found on the Hub (or private): check the id, or set HF_TOKEN for private data"
+        )
         return
     except HfHubHTTPError as exc:
         report.errors["hub"] = f"Hub refused dataset_info: {str(exc)[:300]}"
@@ -163,11 +179,15 @@ def inspect_dataset(dataset_id: str, *, sample_rows: int = 20, tokenizer: str | 
     _viewer_parts(report)
     rows = _sample_part(report, min(max(sample_rows, 1), 100))
     unreachable = ("offline", "unreachable", "skipped")
-    report.offline = all(any(word in report.errors.get(part, "") for word in unreachable) for part in ("hub", "splits"))
+    report.offline = all(
+        any(word in report.errors.get(part, "") for word in unreachable) for part in ("hub", "splits")
+    )
     if rows:
         report.fits = propose_fits(list(report.column_types), rows)
         fitting = next((f for f in report.fits if f.fits), None)
-        report.quality = quality_report(rows, fitting.mapping if fitting else None, tokenizer=_load_tokenizer(report, tokenizer))
+        report.quality = quality_report(
+            rows, fitting.mapping if fitting else None, tokenizer=_load_tokenizer(report, tokenizer)
+        )
     return report
 
 

@@ -13,9 +13,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field
-
 from posttrain.tools.errors import ConfigError
+from pydantic import BaseModel, Field
 
 
 SORTS = ("downloads", "likes", "trending_score", "created_at", "last_modified")
@@ -28,7 +27,9 @@ class DatasetHit(BaseModel):
     id: str = Field(description="Hub id, e.g. 'openai/gsm8k'.")
     downloads: int | None = Field(None, description="Downloads in the last 30 days.")
     likes: int | None = Field(None, description="Likes.")
-    gated: str | bool | None = Field(None, description="False, 'auto' or 'manual' (manual = owner approves each user).")
+    gated: str | bool | None = Field(
+        None, description="False, 'auto' or 'manual' (manual = owner approves each user)."
+    )
     private: bool | None = Field(None, description="Private repo (needs a token).")
     license: str | None = Field(None, description="Licence from the tags, e.g. 'mit'.")
     task_categories: list[str] = Field(default_factory=list, description="e.g. ['text-generation'].")
@@ -63,7 +64,8 @@ def unreachable_reason(url: str, timeout_s: float = 3.0) -> str | None:
     try:
         socket.create_connection((parts.hostname, port), timeout=timeout_s).close()
     except OSError as exc:
-        return f"offline: {parts.hostname}:{port} unreachable ({type(exc).__name__}: {exc}); check the network or HF_ENDPOINT"
+        where = f"{parts.hostname}:{port}"
+        return f"offline: {where} unreachable ({type(exc).__name__}: {exc}); check the network or HF_ENDPOINT"
     return None
 
 
@@ -89,9 +91,15 @@ def hit_from_info(info: Any) -> DatasetHit:
     if description and len(description) > MAX_DESCRIPTION:
         description = description[:MAX_DESCRIPTION] + " …[truncated]"
     return DatasetHit(
-        id=info.id, downloads=info.downloads, likes=info.likes, gated=info.gated, private=info.private,
-        license=next(iter(_tag(tags, "license")), None), task_categories=_tag(tags, "task_categories"),
-        size_category=next(iter(_tag(tags, "size_categories")), None), last_modified=info.last_modified,
+        id=info.id,
+        downloads=info.downloads,
+        likes=info.likes,
+        gated=info.gated,
+        private=info.private,
+        license=next(iter(_tag(tags, "license")), None),
+        task_categories=_tag(tags, "task_categories"),
+        size_category=next(iter(_tag(tags, "size_categories")), None),
+        last_modified=info.last_modified,
         description=description,
     )
 

@@ -36,9 +36,13 @@ def _reason(endpoint: str, status: int, body: dict[str, Any], error_code: str | 
         return f"/{endpoint}: not ready yet (HTTP {status} {error_code or ''}): {message} Retry in a few minutes."
     if status in (401, 403, 404) and ("authentication" in message or "gated" in message or status != 404):
         hint = "set HF_TOKEN" if not os.environ.get("HF_TOKEN") else "accept its conditions on the Hub with this token"
-        return (f"/{endpoint}: HTTP {status}: {message} If {dataset} is gated or private, {hint} "
-                f"(https://huggingface.co/datasets/{dataset}).")
-    cause = f" Cause: {body['cause_exception']}: {body.get('cause_message', '')}." if body.get("cause_exception") else ""
+        return (
+            f"/{endpoint}: HTTP {status}: {message} If {dataset} is gated or private, {hint} "
+            f"(https://huggingface.co/datasets/{dataset})."
+        )
+    cause = (
+        f" Cause: {body['cause_exception']}: {body.get('cause_message', '')}." if body.get("cause_exception") else ""
+    )
     return f"/{endpoint}: HTTP {status} {error_code or ''}: {message}{cause}".replace("  ", " ")
 
 
@@ -52,12 +56,17 @@ def viewer_get(endpoint: str, **params: str) -> ViewerAnswer:
     try:
         response = httpx.get(f"{viewer_url()}/{endpoint}", params=params, headers=headers, timeout=TIMEOUT_S)
     except httpx.HTTPError as exc:
-        return ViewerAnswer(error=f"/{endpoint}: {viewer_url()} unreachable ({type(exc).__name__}: {exc}); check the network")
+        return ViewerAnswer(
+            error=f"/{endpoint}: {viewer_url()} unreachable ({type(exc).__name__}: {exc}); check the network"
+        )
     try:
         body = response.json()
     except json.JSONDecodeError:
         body = {"error": response.text[:200]}
     if response.status_code != 200:
-        return ViewerAnswer(error=_reason(endpoint, response.status_code, body, response.headers.get("X-Error-Code"),
-                                          params.get("dataset", "")))
+        return ViewerAnswer(
+            error=_reason(
+                endpoint, response.status_code, body, response.headers.get("X-Error-Code"), params.get("dataset", "")
+            )
+        )
     return ViewerAnswer(data=body)
