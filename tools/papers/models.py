@@ -93,6 +93,11 @@ class CitationGraph(BaseModel):
     errors: list[str] = Field(default_factory=list, description="One line per lookup that failed")
     offline: bool = Field(default=False, description="True when POSTTRAIN_OFFLINE=1: only cached answers were used")
 
+    def to_text(self, top: int = 10) -> str:
+        """The reading list as short lines (rank, id, year, title, why), for debate turns."""
+        lines = [f"{i.rank}. {i.paper_id} ({i.year or 'n.d.'}) {i.title} — {i.why}" for i in self.reading_list[:top]]
+        return "\n".join(lines) or "(no papers reached)"
+
     def to_networkx(self):
         """The graph as a ``networkx.DiGraph`` (edge citing -> cited) with scalar attributes, ready for GraphML."""
         import networkx as nx
@@ -170,3 +175,23 @@ class RecipeCard(BaseModel):
     sections_read: list[str] = Field(default_factory=list, description="Section titles the card was filled from")
     filled_by: Literal["rules", "llm", "rules+llm"] = Field(default="rules", description="Who filled the fields")
     errors: list[str] = Field(default_factory=list, description="What could not be read (e.g. full text offline)")
+
+    def to_text(self) -> str:
+        """One compact line per field, each value followed by [section], for debate turns and the ledger."""
+        def where(source: FieldSource) -> str:
+            return f"[{source.section}]"
+
+        lines = [f"{self.paper_id} — {self.title or '(title unknown)'}"]
+        if self.method:
+            lines.append(f"method: {self.method.value} {where(self.method.source)}")
+        if self.base_models:
+            lines.append("base models: " + "; ".join(f"{m.value} {where(m.source)}" for m in self.base_models))
+        if self.datasets:
+            lines.append("datasets: " + "; ".join(
+                f"{d.name}{f' ({d.hub_id})' if d.hub_id else ''} {where(d.source)}" for d in self.datasets))
+        if self.hyperparameters:
+            lines.append("hyperparameters: " + "; ".join(
+                f"{h.name}={h.value} {where(h.source)}" for h in self.hyperparameters))
+        if self.results:
+            lines.append("results: " + "; ".join(f"{r.benchmark} {r.score:g} {where(r.source)}" for r in self.results))
+        return "\n".join(lines)

@@ -8,7 +8,7 @@ import concurrent.futures
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from posttrain.tools.errors import PosttrainError
+from posttrain.tools.errors import PosttrainError, ToolError
 
 from .arxiv_source import search_arxiv
 from .blocklist import Blocklist
@@ -77,6 +77,8 @@ def search_papers(
     ``offline`` is true; ``from_cache`` says every answer came from the on-disk cache. Papers on the user's
     blocklist are left out.
     """
+    if source != "all" and source not in SOURCES:
+        raise ToolError(f"unknown source '{source}'; use one of: arxiv, s2, hf, all")
     limit = max(1, min(limit, 100))
     names = list(SOURCES) if source == "all" else [source]
     logs = {name: FetchLog() for name in names}

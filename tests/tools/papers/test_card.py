@@ -108,3 +108,11 @@ def test_blocklisted_paper_is_refused(paper_server, monkeypatch):
     with pytest.raises(ToolError, match="blocklist"):
         recipe_card("arxiv:2402.03300")
     assert paper_server.requests == []
+
+
+def test_card_text_cites_paper_and_sections(paper_server):
+    text = recipe_card("2402.03300").to_text()
+    lines = text.splitlines()
+    assert lines[0].startswith("arxiv:2402.03300 — DeepSeekMath")
+    assert "method: GRPO [Abstract]" in lines
+    assert f"learning_rate=1e-6 [{SETUP}]" in text and "GSM8K 88.2 [4.3 Results]" in text

@@ -80,3 +80,9 @@ def test_lookup_failures_go_to_errors(papers_server, shared_fixtures):
     assert graph.errors[0].startswith("Semantic Scholar has no paper 'arxiv:2402.03300' (Paper with id 0 not found)")
     assert "'not-an-id' is not a paper id" in graph.errors[1]
     assert graph.errors[2].startswith("Semantic Scholar has no references of 'arxiv:2402.03300'")
+
+
+def test_reading_list_text(world):
+    text = citation_graph(["arxiv:2402.03300"], depth=1, goal=GOAL).to_text(top=2)
+    assert text.splitlines()[0].startswith("1. arxiv:2503.14476 (2025) DAPO:")
+    assert len(text.splitlines()) == 2
