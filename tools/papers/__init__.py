@@ -27,6 +27,7 @@ from .models import (
     SourcedValue,
     TechniqueRef,
 )
+from .s2_source import recommend_s2
 from .search import search_papers
 
 
@@ -34,5 +35,5 @@ __all__ = [
     "Blocklist", "CitationGraph", "DatasetRef", "FieldSource", "GraphEdge", "GraphNode", "Hyperparameter",
     "LinkedArtifacts", "Paper", "PaperHits", "ReadingItem", "RecipeCard", "ReportedResult", "Section",
     "SourcedValue", "TechniqueRef", "citation_graph", "daily_papers", "fetch_sections", "linked_artifacts",
-    "recipe_card", "recipe_card_async", "search_papers", "technique_catalogue",
+    "recipe_card", "recipe_card_async", "recommend_s2", "search_papers", "technique_catalogue",
 ]

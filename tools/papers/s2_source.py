@@ -11,6 +11,7 @@ Base URL: ``POSTTRAIN_S2_API_URL`` (default https://api.semanticscholar.org); ``
 import asyncio
 import concurrent.futures
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from typing import Literal
@@ -86,7 +87,14 @@ def _client(log: FetchLog):
             return {} if isinstance(data, dict) and set(data) == {"error"} else data
 
     base = os.environ.get("POSTTRAIN_S2_API_URL", DEFAULT_URL).rstrip("/")
-    client = AsyncSemanticScholar(timeout=10, api_key=os.environ.get("S2_API_KEY") or None, api_url=base)
+    # The package calls logging.basicConfig() in its constructor (semanticscholar 0.12, `debug` setter), which would
+    # install a root handler in the host application; a temporary handler makes that call a no-op.
+    root, guard = logging.getLogger(), logging.NullHandler()
+    root.addHandler(guard)
+    try:
+        client = AsyncSemanticScholar(timeout=10, api_key=os.environ.get("S2_API_KEY") or None, api_url=base)
+    finally:
+        root.removeHandler(guard)
     client._requester = CachedRequester(timeout=10, retry=False)
     return client
 
