@@ -198,3 +198,37 @@ def test_a_source_that_does_not_fit_says_what_is_missing(tmp_path, own_fixtures)
     )
     with pytest.raises(ConfigError, match="missing chosen, rejected"):
         build_dataset(spec, tmp_path / "out", base_dir=base)
+
+
+def test_hub_source_offline_is_a_tool_error_with_the_fix(tmp_path, own_fixtures):
+    from posttrain.tools.errors import ToolError
+
+    spec, base = _spec(
+        tmp_path,
+        own_fixtures,
+        {
+            "name": "x",
+            "format": "sft",
+            "sources": [{"hub": "openai/gsm8k", "config": "main"}],
+            "decontaminate_against": [],
+        },
+    )
+    with pytest.raises(ToolError, match="could not load openai/gsm8k .*local file"):
+        build_dataset(spec, tmp_path / "out", base_dir=base)
+
+
+def test_push_is_refused_offline_before_any_request(tmp_path, own_fixtures):
+    spec, base = _spec(
+        tmp_path,
+        own_fixtures,
+        {
+            "name": "x",
+            "format": "dpo",
+            "sources": [{"path": "prefs.jsonl"}],
+            "decontaminate_against": [],
+            "push_to_hub": "someone/x",
+        },
+    )
+    with pytest.raises(ConfigError, match="POSTTRAIN_OFFLINE"):
+        build_dataset(spec, tmp_path / "out", base_dir=base)
+    assert (tmp_path / "out" / "x.parquet").is_file()  # the local artifact is kept

@@ -118,3 +118,15 @@ def test_hosted_api_only_when_configured_and_recorded(loopback_server, monkeypat
 def test_vllm_backend_refuses_clearly_where_it_cannot_run():
     with pytest.raises(ConfigError, match="vllm"):
         generate_samples("m", ["x"], backend="vllm")
+
+
+def test_gpu_bench_script_skips_with_a_reason_here():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vLLM is installed: run bench/vllm_generation_check.py on the GPU machine instead")
+    script = Path(__file__).parents[2] / "bench" / "vllm_generation_check.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("SKIP vllm_generation_check: vllm is not installed")

@@ -145,3 +145,12 @@ def test_dpo_dataset_fits_dpo_with_implicit_prompt(online, own_fixtures):  # noq
 def test_offline_report_is_empty_with_reasons():
     report = inspect_dataset("openai/gsm8k")
     assert report.offline and set(report.errors) >= {"hub", "splits"} and report.splits == []
+
+
+def test_local_file_is_inspected_without_network(own_fixtures):
+    report = inspect_dataset(str(own_fixtures / "data" / "qa.parquet"), sample_rows=50)
+    assert report.errors == {} and report.revision.startswith("sha256:")
+    assert report.splits[0].num_rows == 6 and report.column_types == {"question": "str", "answer": "str"}
+    assert {f.method: f.fits for f in report.fits} == {"sft": True, "grpo": True, "dpo": False}
+    assert (report.quality.empty_rows, report.quality.exact_duplicates) == (1, 1)
+    assert report.quality.answer_formats == {"gsm8k_hash": 1.0}

@@ -8,6 +8,7 @@ method-fit analysis (SFT / GRPO / DPO with the proposed column mapping) and the 
 >>> report.splits, [f for f in report.fits if f.fits], report.quality.near_duplicates, report.errors
 """
 
+from pathlib import Path
 from typing import Any
 
 from posttrain.tools.data.formats import MethodFit, propose_fits
@@ -170,18 +171,24 @@ def inspect_dataset(dataset_id: str, *, sample_rows: int = 20, tokenizer: str | 
     """Inspect a Hub dataset before training on it: licence, gating, splits and sizes, schema, sample rows,
     fit per method (SFT / GRPO / DPO, with the proposed column mapping) and quality numbers on the sample.
 
+    ``dataset_id`` may also be a local .jsonl/.json/.parquet/.csv file: then the report has its row count,
+    columns, sha256 revision, fits and quality (first ``sample_rows`` rows), and nothing is fetched.
     ``tokenizer``: a model id or local path; token lengths are then in that tokenizer's tokens (chars otherwise).
     ``sample_rows`` ≤ 100 rows are returned (the viewer's first rows). Never raises for network trouble: a part
     that failed is empty and ``errors[part]`` says why (offline, gated → set HF_TOKEN, not ready → retry later).
     """
     report = DatasetReport(id=dataset_id)
-    _hub_part(report)
-    _viewer_parts(report)
-    rows = _sample_part(report, min(max(sample_rows, 1), 100))
-    unreachable = ("offline", "unreachable", "skipped")
-    report.offline = all(
-        any(word in report.errors.get(part, "") for word in unreachable) for part in ("hub", "splits")
-    )
+    sample_rows = min(max(sample_rows, 1), 100)
+    if Path(dataset_id).is_file():
+        rows = _local_part(report, Path(dataset_id), sample_rows)
+    else:
+        _hub_part(report)
+        _viewer_parts(report)
+        rows = _sample_part(report, sample_rows)
+        unreachable = ("offline", "unreachable", "skipped")
+        report.offline = all(
+            any(word in report.errors.get(part, "") for word in unreachable) for part in ("hub", "splits")
+        )
     if rows:
         report.fits = propose_fits(list(report.column_types), rows)
         fitting = next((f for f in report.fits if f.fits), None)
@@ -189,6 +196,18 @@ def inspect_dataset(dataset_id: str, *, sample_rows: int = 20, tokenizer: str | 
             rows, fitting.mapping if fitting else None, tokenizer=_load_tokenizer(report, tokenizer)
         )
     return report
+
+
+def _local_part(report: DatasetReport, path: Path, sample_rows: int) -> list[dict[str, Any]]:
+    from posttrain.tools.data.load import load_rows
+
+    rows, revision = load_rows(path=path)
+    report.revision, report.configs = revision, ["default"]
+    report.splits = [SplitInfo(config="default", split="train", num_rows=len(rows))]
+    report.sampled = "default/train"
+    report.column_types = {k: type(v).__name__ for k, v in (rows[0] if rows else {}).items()}
+    report.sample_rows = [_cut(row) for row in rows[:sample_rows]]
+    return rows[:sample_rows]
 
 
 def _load_tokenizer(report: DatasetReport, name: str | None) -> Any | None:
