@@ -108,3 +108,15 @@ def test_retry_after_parses_seconds_and_http_dates():
     assert retry_after_seconds(None) is None
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past means "now"
+
+
+def test_cache_ttl_refetches_online_but_not_offline(loopback_server, monkeypatch):
+    loopback_server.route("/x", Recorded(200, b"old"), Recorded(200, b"new"))
+    monkeypatch.setenv("POSTTRAIN_CACHE_TTL_S", "0.05")
+    assert fetch(f"{loopback_server.url}/x").body == b"old"
+    time.sleep(0.1)
+    monkeypatch.setenv("POSTTRAIN_OFFLINE", "1")
+    assert fetch(f"{loopback_server.url}/x").body == b"old"  # offline, a stale answer beats none
+    monkeypatch.setenv("POSTTRAIN_OFFLINE", "0")
+    assert fetch(f"{loopback_server.url}/x").body == b"new"
+    assert len(loopback_server.requests) == 2
