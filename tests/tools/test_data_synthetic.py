@@ -24,6 +24,9 @@ def test_sft_rows_carry_the_noisy_teacher_and_the_card_says_so(tmp_path):
     assert card["posttrain"]["label_accuracy"] == artifact.label_accuracy
     assert card["configs"][0]["data_files"][0]["path"] == "arithmetic-sft.parquet"
     assert "Checked against arithmetic" in (tmp_path / "README.md").read_text()
+    line = artifact.summary()
+    assert "generated 400 → after_dedupe 400 → after_decontam 400" in line and "0 rows dropped" in line
+    assert f"teacher labels {artifact.label_accuracy:.1%} correct" in line
 
 
 def test_grpo_rows_carry_the_true_answer(tmp_path):

@@ -49,3 +49,16 @@ class DatasetArtifact(BaseModel):
         default_factory=dict,
         description="Teacher generation facts when used: backend, model, acceptance_rate, hosted_api.",
     )
+
+    def summary(self) -> str:
+        """One line for a transcript: size, the count after each step, the gate's result, label accuracy."""
+        steps = " → ".join(f"{name} {count}" for name, count in self.counts.items())
+        gate = self.contamination
+        checked = ", ".join(gate.checked_against) or "nothing"
+        text = f"{self.n_rows} {self.format} rows at {self.path} ({steps}); decontaminated against {checked}: "
+        text += f"{gate.dropped} rows dropped ({gate.rate:.1%})"
+        if self.label_accuracy is not None:
+            text += f"; teacher labels {self.label_accuracy:.1%} correct"
+        if "acceptance_rate" in self.generation:
+            text += f"; teacher acceptance {float(self.generation['acceptance_rate']):.1%}"
+        return text
