@@ -34,8 +34,11 @@ def main() -> None:
     started, cpu = time.perf_counter(), time.process_time()
     report = check_contamination(train, evals, n=args.n)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    print(f"{args.train} train rows ({words / 1e6:.1f} M words) x {args.eval} eval items, n={args.n}: "  # noqa: T201
-          f"{elapsed:.2f} s wall, {cpu:.2f} s CPU, {len(report.contaminated_eval_ids)} contaminated eval items (50 planted)")
+    print(  # noqa: T201
+        f"{args.train} train rows ({words / 1e6:.1f} M words) x {args.eval} eval items, n={args.n}: "
+        f"{elapsed:.2f} s wall, {cpu:.2f} s CPU, "
+        f"{len(report.contaminated_eval_ids)} contaminated eval items (50 planted)"
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ from posttrain.tools.evaluation.code_exec import build_humaneval_program, run_pr
 
 
 def _humaneval(own_fixtures):
-    rows = [json.loads(line) for line in (own_fixtures / "evaluation" / "humaneval_rows.jsonl").read_text().splitlines()]
+    path = own_fixtures / "evaluation" / "humaneval_rows.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
     bench = get_benchmark("humaneval")
     return bench, bench.item_from_row(rows[0], 0)
 
@@ -52,7 +53,11 @@ def test_socket_is_refused(own_fixtures, loopback_server):
     loopback_server.route("/leak", Recorded(200, b"{}"))
     port = loopback_server.url.rsplit(":", 1)[1]
     bench, item = _humaneval(own_fixtures)
-    completion = f"    import socket\n    socket.create_connection(('127.0.0.1', {port})).sendall(b'GET /leak HTTP/1.0\\r\\n\\r\\n')\n    return sum(numbers)\n"
+    completion = (
+        "    import socket\n"
+        f"    socket.create_connection(('127.0.0.1', {port})).sendall(b'GET /leak HTTP/1.0\\r\\n\\r\\n')\n"
+        "    return sum(numbers)\n"
+    )
     assert not bench.score(completion, item).correct
     result = run_program(build_humaneval_program(completion, item))
     assert "network access is disabled" in result.error
@@ -64,7 +69,10 @@ def test_raw_socket_bypassing_the_guard_cannot_leave_the_namespace(loopback_serv
 
     loopback_server.route("/leak", Recorded(200, b"{}"))
     port = int(loopback_server.url.rsplit(":", 1)[1])
-    code = f"import _socket\ns = _socket.socket()\ns.connect(('127.0.0.1', {port}))\ns.send(b'GET /leak HTTP/1.0\\r\\n\\r\\n')\n"
+    code = (
+        f"import _socket\ns = _socket.socket()\ns.connect(('127.0.0.1', {port}))\n"
+        "s.send(b'GET /leak HTTP/1.0\\r\\n\\r\\n')\n"
+    )
     result = run_program(code)
     assert not result.passed
     if result.network == "namespace":  # kernels without user namespaces only get the guard
