@@ -2,6 +2,7 @@
 decontamination gate on planted benchmark items, teacher generation with the tiny model, and spec validation."""
 
 import json
+import re
 
 import pyarrow.parquet as pq
 import pytest
@@ -232,3 +233,78 @@ def test_push_is_refused_offline_before_any_request(tmp_path, own_fixtures):
     with pytest.raises(ConfigError, match="POSTTRAIN_OFFLINE"):
         build_dataset(spec, tmp_path / "out", base_dir=base)
     assert (tmp_path / "out" / "x.parquet").is_file()  # the local artifact is kept
+
+
+def test_teacher_prompts_from_a_local_file(tmp_path, own_fixtures, tiny_model_path):
+    spec, base = _spec(
+        tmp_path,
+        own_fixtures,
+        {
+            "name": "distilled",
+            "format": "dpo",
+            "sources": [
+                {
+                    "teacher": {
+                        "model": str(tiny_model_path),
+                        "prompts_from": "qa.jsonl",
+                        "n_prompts": 5,
+                        "samples_per_prompt": 8,
+                        "checks": [r"regex:\S*\d\S*"],
+                        "max_new_tokens": 2,
+                        "temperature": 1.0,
+                        "backend": "transformers",
+                    }
+                }
+            ],
+            "decontaminate_against": [],
+            "dedupe": "none",
+        },
+    )
+    artifact = build_dataset(spec, tmp_path / "out", base_dir=base)
+    rows = pq.read_table(artifact.path).to_pylist()
+    assert any(s.startswith("prompts:qa.jsonl@sha256:") for s in artifact.sources)
+    assert artifact.columns == ["prompt", "chosen", "rejected"] and rows
+    digit = re.compile(r"\S*\d\S*")
+    assert all(digit.fullmatch(r["chosen"].strip()) and not digit.fullmatch(r["rejected"].strip()) for r in rows)
+    assert {r["prompt"] for r in rows} <= {json.loads(line)["question"] for line in open(tmp_path / "qa.jsonl")}
+    with pytest.raises(ConfigError, match="benchmark"):
+        bad, base = _spec(
+            tmp_path,
+            own_fixtures,
+            {
+                "name": "x",
+                "format": "sft",
+                "decontaminate_against": [],
+                "sources": [
+                    {
+                        "teacher": {
+                            "model": str(tiny_model_path),
+                            "prompts_from": "qa.jsonl",
+                            "n_prompts": 2,
+                            "max_new_tokens": 1,
+                            "backend": "transformers",
+                        }
+                    }
+                ],
+            },
+        )
+        build_dataset(bad, tmp_path / "out2", base_dir=base)
+
+
+def test_the_artifact_measures_what_it_saved(tmp_path, own_fixtures, tiny_model_path):
+    spec, base = _spec(
+        tmp_path,
+        own_fixtures,
+        {
+            "name": "measured",
+            "format": "sft",
+            "tokenizer": str(tiny_model_path),
+            "sources": [{"benchmark": "caesar", "n": 40}],
+            "decontaminate_against": ["caesar"],
+        },
+    )
+    artifact = build_dataset(spec, tmp_path / "out", base_dir=base)
+    lengths = artifact.quality.token_lengths
+    assert artifact.quality.n_rows == 40 and artifact.quality.exact_duplicates == 0
+    assert (lengths["prompt"].max, lengths["completion"].max, lengths["prompt"].unit) == (6, 5, "tokens")
+    assert read_card(artifact.card_path)["posttrain"]["quality"]["token_lengths"]["prompt"]["max"] == 6

@@ -6,6 +6,7 @@
 
 from typing import Literal
 
+from posttrain.tools.data.quality import QualityReport
 from pydantic import BaseModel, Field
 
 
@@ -48,6 +49,10 @@ class DatasetArtifact(BaseModel):
     generation: dict[str, float | int | str] = Field(
         default_factory=dict,
         description="Teacher generation facts when used: backend, model, acceptance_rate, hosted_api.",
+    )
+
+    quality: QualityReport | None = Field(
+        None, description="Quality of (up to 1000 of) the saved rows: duplicates left, token lengths, answer formats."
     )
 
     def summary(self) -> str:

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from posttrain.tools.data.artifact import DatasetArtifact
-from posttrain.tools.data.decontam import decontaminate, row_text
+from posttrain.tools.data.decontam import decontaminate
 from posttrain.tools.data.dedupe import find_duplicates
-from posttrain.tools.data.formats import propose_fits, render_prompt, to_training_rows
-from posttrain.tools.data.load import load_rows
+from posttrain.tools.data.formats import propose_fits, render_prompt, row_text, to_training_rows
+from posttrain.tools.data.load import FILE_KINDS, load_rows
 from posttrain.tools.data.mix import mix, split_rows, upsample
+from posttrain.tools.data.quality import quality_report
 from posttrain.tools.data.save import push_dataset, save_dataset
 from posttrain.tools.data.spec import BuildSpec, SourceSpec
 from posttrain.tools.data.synthetic import benchmark_rows, gold_answer
@@ -72,20 +73,39 @@ def _benchmark_source(source: SourceSpec, spec: BuildSpec, tokenizer: Any, log: 
     return rows
 
 
+def _file_items(path: Path, limit: int, log: _Log) -> list[Any]:
+    """Prompts and known answers from a local file (columns proposed as for GRPO: prompt + short answer)."""
+    from posttrain.tools.evaluation import Item
+
+    raw, revision = load_rows(path=path)
+    fit = next(f for f in propose_fits(list(raw[0]) if raw else [], raw[:50]) if f.method == "grpo")
+    if not fit.fits:
+        raise ConfigError(f"teacher prompts_from {path.name} needs prompt and answer columns: {fit.reason}")
+    rows = to_training_rows(raw[:limit], "grpo", fit.mapping, answer_extract=fit.answer_extract)
+    log.sources.append(f"prompts:{path.name}@{revision}")
+    return [Item(id=f"{path.stem}-{i}", prompt=row["prompt"], answer=row["answer"]) for i, row in enumerate(rows)]
+
+
 def _teacher_source(
-    source: SourceSpec, spec: BuildSpec, tokenizer: Any, log: _Log, progress: ProgressFn
+    source: SourceSpec, spec: BuildSpec, tokenizer: Any, log: _Log, progress: ProgressFn, base: Path
 ) -> list[dict]:
     from posttrain.tools.data.verify import verified_generation
     from posttrain.tools.evaluation import get_benchmark
 
     t = source.teacher
-    items = get_benchmark(t.prompts_from).train_items(t.n_prompts, t.seed)
-    items = [item.model_copy(update={"answer": gold_answer(item)}) for item in items]  # check against the truth
+    local = base / t.prompts_from
+    if local.suffix.lower() in FILE_KINDS:
+        items = _file_items(local, t.n_prompts, log)
+        benchmark = None
+    else:
+        items = get_benchmark(t.prompts_from).train_items(t.n_prompts, t.seed)
+        items = [item.model_copy(update={"answer": gold_answer(item)}) for item in items]  # check the truth
+        benchmark = t.prompts_from
     result = verified_generation(
         t.model,
         items,
         checks=t.checks,
-        benchmark=t.prompts_from,
+        benchmark=benchmark,
         n=t.samples_per_prompt,
         keep_per_prompt=t.keep_per_prompt,
         temperature=t.temperature,
@@ -152,7 +172,7 @@ def _source_rows(spec: BuildSpec, base: Path, tokenizer: Any, log: _Log, progres
         if source.benchmark:
             rows = _benchmark_source(source, spec, template, log)
         elif source.teacher:
-            rows = _teacher_source(source, spec, template, log, progress)
+            rows = _teacher_source(source, spec, template, log, progress, base)
         else:
             rows = _mapped_rows(source, spec, base, template, log)
         log.counts[f"source:{source.label}"] = log.counts.pop(f"raw:{source.label}", len(rows))
@@ -254,6 +274,7 @@ def build_dataset(
         label_accuracy=sum(flags) / len(flags) if flags else None,
         generation=log.generation,
         license=spec.license,
+        quality=quality_report(train[:1000], tokenizer=tokenizer),  # token lengths guide the Trainer's max_length
     )
     if spec.push_to_hub:
         artifact.generation["pushed_to"] = push_dataset(artifact, spec.push_to_hub)

@@ -40,6 +40,7 @@ def write_card(out_dir: str | Path, artifact: DatasetArtifact, *, name: str, lic
             "contamination": artifact.contamination.model_dump(),
             "label_accuracy": artifact.label_accuracy,
             "generation": artifact.generation,
+            "quality": artifact.quality.model_dump() if artifact.quality else None,
         },
     }
     if license:

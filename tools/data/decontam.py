@@ -10,17 +10,7 @@ drops every flagged row and returns the summary the dataset card and transcript 
 from typing import Any
 
 from posttrain.tools.data.artifact import ContaminationSummary
-
-
-def row_text(row: dict[str, Any]) -> str:
-    """All the text of a row (strings and chat-message contents), joined, as the overlap test sees it."""
-    parts: list[str] = []
-    for value in row.values():
-        if isinstance(value, str):
-            parts.append(value)
-        elif isinstance(value, list):
-            parts += [m.get("content", "") for m in value if isinstance(m, dict) and isinstance(m.get("content"), str)]
-    return "\n".join(parts)
+from posttrain.tools.data.formats import row_text
 
 
 def decontaminate(

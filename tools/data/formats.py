@@ -45,6 +45,17 @@ class MethodFit(BaseModel):
     answer_extract: str | None = Field(None, description="How to pull the final answer out (e.g. 'gsm8k'); GRPO only.")
 
 
+def row_text(row: dict[str, Any]) -> str:
+    """All the text of a row (strings and chat-message contents), joined, as the overlap test sees it."""
+    parts: list[str] = []
+    for value in row.values():
+        if isinstance(value, str):
+            parts.append(value)
+        elif isinstance(value, list):
+            parts += [m.get("content", "") for m in value if isinstance(m, dict) and isinstance(m.get("content"), str)]
+    return "\n".join(parts)
+
+
 def extract_answer(text: str, how: str | None) -> str:
     """Pull the final answer out of a worked solution: 'gsm8k' (after ####), 'boxed' (\\boxed{}), 'regex:<p>', None."""
     if how is None:

@@ -9,8 +9,8 @@ Numbers, not adjectives: every field is a count or a share, so two datasets (or 
 import re
 from typing import Any
 
-from posttrain.tools.data.decontam import row_text
 from posttrain.tools.data.dedupe import find_duplicates
+from posttrain.tools.data.formats import row_text
 from pydantic import BaseModel, Field
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from posttrain.tools.data.artifact import ContaminationSummary, DatasetArtifact, DatasetFormat
 from posttrain.tools.data.card import write_card
+from posttrain.tools.data.quality import QualityReport
 from posttrain.tools.errors import ConfigError, NetworkError, ToolError
 
 
@@ -25,6 +26,7 @@ def save_dataset(
     label_accuracy: float | None = None,
     generation: dict[str, Any] | None = None,
     license: str | None = None,
+    quality: QualityReport | None = None,
 ) -> DatasetArtifact:
     """Write out_dir/<name>.parquet (and <name>-test.parquet when test rows are given) plus out_dir/README.md."""
     import pyarrow as pa
@@ -57,6 +59,7 @@ def save_dataset(
         transformations=transformations,
         splits=splits,
         generation=generation or {},
+        quality=quality,
     )
     write_card(out, artifact, name=name, license=license)
     return artifact

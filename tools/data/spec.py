@@ -44,7 +44,8 @@ class TeacherSpec(BaseModel):
 
     model: str = Field(description="Teacher model path or Hub id (ignored by a hosted API, which names its own).")
     prompts_from: str = Field(
-        description="Benchmark whose generator gives prompts and true answers, e.g. 'arithmetic'."
+        description="Benchmark whose generator gives prompts and true answers (e.g. 'arithmetic'), or a local "
+        ".jsonl/.json/.parquet/.csv file with prompt and answer columns (checks then cannot be 'benchmark')."
     )
     n_prompts: int = Field(100, ge=1, description="Prompts to generate for.")
     samples_per_prompt: int = Field(4, ge=1, description="Samples per prompt (n).")
