@@ -10,7 +10,7 @@ Counts are recorded after every step so the card (and the Data Engineer's report
 from pathlib import Path
 from typing import Any
 
-from posttrain.tools.data.artifact import DatasetArtifact
+from posttrain.tools.data.artifact import ContaminationSummary, DatasetArtifact
 from posttrain.tools.data.decontam import decontaminate
 from posttrain.tools.data.dedupe import find_duplicates
 from posttrain.tools.data.formats import propose_fits, render_prompt, row_text, to_training_rows
@@ -216,6 +216,23 @@ def _take_and_upsample(per_source: list[list[dict]], spec: BuildSpec, log: _Log)
     return out
 
 
+def _length_and_gate(
+    rows: list[dict], spec: BuildSpec, tokenizer: Any, log: _Log
+) -> tuple[list[dict], ContaminationSummary]:
+    """The last filters before saving: the token-length cap, then the decontamination gate (never skipped)."""
+    if spec.max_tokens:
+        rows = [row for row in rows if _token_length(row, tokenizer) <= spec.max_tokens]
+        log.counts["after_length_filter"] = len(rows)
+        log.steps.append(f"dropped rows longer than {spec.max_tokens} tokens of {spec.tokenizer}")
+    rows, contamination = decontaminate(rows, spec.decontaminate_against, ngram=spec.ngram)
+    log.counts["after_decontam"] = len(rows)
+    log.steps.append(
+        f"decontamination gate against {', '.join(spec.decontaminate_against) or 'nothing'}: "
+        f"{contamination.dropped} rows dropped"
+    )
+    return rows, contamination
+
+
 def build_dataset(
     spec: BuildSpec, out_dir: str | Path, *, base_dir: str | Path = ".", progress: ProgressFn = null_progress
 ) -> DatasetArtifact:
@@ -244,17 +261,7 @@ def build_dataset(
         f"mixed sources with weights {[s.weight for s in spec.sources]}"
         + (f" to {spec.total} rows" if spec.total else " (all rows)")
     )
-    if spec.max_tokens:
-        rows = [row for row in rows if _token_length(row, tokenizer) <= spec.max_tokens]
-        log.counts["after_length_filter"] = len(rows)
-        log.steps.append(f"dropped rows longer than {spec.max_tokens} tokens of {spec.tokenizer}")
-    progress("decontaminate", 0, 1)
-    rows, contamination = decontaminate(rows, spec.decontaminate_against, ngram=spec.ngram)
-    log.counts["after_decontam"] = len(rows)
-    log.steps.append(
-        f"decontamination gate against {', '.join(spec.decontaminate_against) or 'nothing'}: "
-        f"{contamination.dropped} rows dropped"
-    )
+    rows, contamination = _length_and_gate(rows, spec, tokenizer, log)
     flags = [row[CORRECT] for row in rows if CORRECT in row]
     rows = [{k: v for k, v in row.items() if k != CORRECT} for row in rows]
     train, test = split_rows(rows, spec.test_size, seed=spec.seed)
