@@ -308,3 +308,43 @@ def test_the_artifact_measures_what_it_saved(tmp_path, own_fixtures, tiny_model_
     assert artifact.quality.n_rows == 40 and artifact.quality.exact_duplicates == 0
     assert (lengths["prompt"].max, lengths["completion"].max, lengths["prompt"].unit) == (6, 5, "tokens")
     assert read_card(artifact.card_path)["posttrain"]["quality"]["token_lengths"]["prompt"]["max"] == 6
+
+
+def test_a_hosted_teacher_is_recorded_in_the_card(tmp_path, own_fixtures, loopback_server, monkeypatch):
+    from tests.conftest import Recorded
+
+    def answer(request):
+        body = json.loads(request.body)
+        a, b = body["messages"][0]["content"].rstrip("=").split("+")
+        choices = [{"index": 0, "message": {"role": "assistant", "content": str(int(a) + int(b))}}]
+        return Recorded(200, json.dumps({"choices": choices}).encode())
+
+    loopback_server.route("/v1/chat/completions", answer, method="POST")
+    monkeypatch.setenv("TEACHER_KEY", "sk-test")
+    api = {"base_url": loopback_server.url + "/v1", "model": "big-teacher", "api_key_env": "TEACHER_KEY"}
+    spec, base = _spec(
+        tmp_path,
+        own_fixtures,
+        {
+            "name": "hosted",
+            "format": "sft",
+            "decontaminate_against": ["arithmetic"],
+            "sources": [
+                {
+                    "teacher": {
+                        "model": "big-teacher",
+                        "prompts_from": "arithmetic",
+                        "n_prompts": 6,
+                        "samples_per_prompt": 1,
+                        "backend": "hosted",
+                        "hosted_api": api,
+                    }
+                }
+            ],
+        },
+    )
+    artifact = build_dataset(spec, tmp_path / "out", base_dir=base)
+    assert artifact.n_rows == 6 and artifact.generation["acceptance_rate"] == 1.0
+    assert read_card(artifact.card_path)["posttrain"]["generation"]["hosted_api"] == api["base_url"]
+    assert "teacher:big-teacher@backend=hosted,seed=0" in artifact.sources
+    assert "hosted_api" in (tmp_path / "out" / "README.md").read_text()
