@@ -74,12 +74,14 @@ def inspect_command(
     dataset_id: Annotated[str, typer.Argument(help="Hub dataset id, e.g. openai/gsm8k.")],
     tokenizer: Annotated[str | None, typer.Option(help="Base model (path or id) for token lengths.")] = None,
     sample_rows: Annotated[int, typer.Option(help="Sample rows to fetch and measure (≤ 100).")] = 20,
+    config: Annotated[str | None, typer.Option(help="Config (subset) to sample; default the first.")] = None,
+    split: Annotated[str | None, typer.Option(help="Split to sample; default train.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Report licence, gating, splits and sizes, schema, fit per method (SFT/GRPO/DPO) and quality on a sample."""
     from posttrain.tools.hub import inspect_dataset
 
-    report = inspect_dataset(dataset_id, sample_rows=sample_rows, tokenizer=tokenizer)
+    report = inspect_dataset(dataset_id, sample_rows=sample_rows, tokenizer=tokenizer, config=config, split=split)
     if as_json:
         typer.echo(report.model_dump_json())
         return

@@ -154,3 +154,13 @@ def test_local_file_is_inspected_without_network(own_fixtures):
     assert {f.method: f.fits for f in report.fits} == {"sft": True, "grpo": True, "dpo": False}
     assert (report.quality.empty_rows, report.quality.exact_duplicates) == (1, 1)
     assert report.quality.answer_formats == {"gsm8k_hash": 1.0}
+
+
+def test_chosen_config_and_split_are_sampled(online, own_fixtures):  # noqa: F811
+    _serve_gsm8k(online, own_fixtures / "hub")
+    report = inspect_dataset("openai/gsm8k", config="socratic", split="test")
+    assert report.sampled == "socratic/test"
+    assert ("socratic", "test") in [(r.query.get("config"), r.query.get("split")) for r in online.requests]
+
+    missing = inspect_dataset("openai/gsm8k", config="nope")
+    assert "choose one of: main/train" in missing.errors["first-rows"] and missing.sample_rows == []

@@ -152,10 +152,17 @@ def _viewer_parts(report: DatasetReport) -> None:
             split.num_rows, split.num_bytes_parquet = known.get("num_rows"), known.get("num_bytes_parquet_files")
 
 
-def _sample_part(report: DatasetReport, sample_rows: int) -> list[dict[str, Any]]:
+def _sample_part(
+    report: DatasetReport, sample_rows: int, config: str | None, split: str | None
+) -> list[dict[str, Any]]:
     if not report.splits:
         return []
-    chosen = next((s for s in report.splits if s.split == "train"), report.splits[0])
+    wanted = [s for s in report.splits if config in (None, s.config) and split in (None, s.split)]
+    if not wanted:
+        known = ", ".join(f"{s.config}/{s.split}" for s in report.splits)
+        report.errors["first-rows"] = f"no split {config or '*'}/{split or '*'} in {report.id}; choose one of: {known}"
+        return []
+    chosen = next((s for s in wanted if s.split == "train"), wanted[0])
     first = viewer_get("first-rows", dataset=report.id, config=chosen.config, split=chosen.split)
     if first.data is None:
         report.errors["first-rows"] = first.error or ""
@@ -167,13 +174,21 @@ def _sample_part(report: DatasetReport, sample_rows: int) -> list[dict[str, Any]
     return rows
 
 
-def inspect_dataset(dataset_id: str, *, sample_rows: int = 20, tokenizer: str | None = None) -> DatasetReport:
+def inspect_dataset(
+    dataset_id: str,
+    *,
+    sample_rows: int = 20,
+    tokenizer: str | None = None,
+    config: str | None = None,
+    split: str | None = None,
+) -> DatasetReport:
     """Inspect a Hub dataset before training on it: licence, gating, splits and sizes, schema, sample rows,
     fit per method (SFT / GRPO / DPO, with the proposed column mapping) and quality numbers on the sample.
 
     ``dataset_id`` may also be a local .jsonl/.json/.parquet/.csv file: then the report has its row count,
     columns, sha256 revision, fits and quality (first ``sample_rows`` rows), and nothing is fetched.
     ``tokenizer``: a model id or local path; token lengths are then in that tokenizer's tokens (chars otherwise).
+    ``config`` / ``split`` choose the sampled split (default: the first config's train split).
     ``sample_rows`` ≤ 100 rows are returned (the viewer's first rows). Never raises for network trouble: a part
     that failed is empty and ``errors[part]`` says why (offline, gated → set HF_TOKEN, not ready → retry later).
     """
@@ -184,7 +199,7 @@ def inspect_dataset(dataset_id: str, *, sample_rows: int = 20, tokenizer: str | 
     else:
         _hub_part(report)
         _viewer_parts(report)
-        rows = _sample_part(report, sample_rows)
+        rows = _sample_part(report, sample_rows, config, split)
         unreachable = ("offline", "unreachable", "skipped")
         report.offline = all(
             any(word in report.errors.get(part, "") for word in unreachable) for part in ("hub", "splits")
