@@ -116,7 +116,13 @@ def _teacher_source(
         hosted_api=t.hosted_api,
         progress=progress,
     )
-    rows = result.pairs if spec.format == "dpo" else [{**row, CORRECT: True} for row in result.rows]
+    # kept samples are known correct only when a check compared them with the answer (a regex checks format)
+    verified = any(check in ("benchmark", "exact", "numeric") for check in t.checks)
+    rows = (
+        result.pairs
+        if spec.format == "dpo"
+        else [{**row, **({CORRECT: True} if verified else {})} for row in result.rows]
+    )
     for row in rows:
         row["prompt"] = render_prompt(row["prompt"], tokenizer, spec.system)
     log.sources.append(f"teacher:{result.teacher.model}@backend={result.teacher.backend},seed={t.seed}")
