@@ -1,9 +1,10 @@
 """GRPO reward library: plain TRL reward functions `(completions, **columns) -> list[float]`, built from RewardSpecs.
 
 Names: ``benchmark`` (the Evaluator's scorer for the spec's benchmark), ``exact_match`` (stripped text equals the
-``answer`` column), ``numeric_match`` (parsed numbers equal: "0579" matches "579", "5790" does not),
-``choice_letter`` (the A–J letter picked, "(B)", "Answer: B", "B."), ``format`` (regex ``params.pattern`` fully
-matches), ``length_penalty`` (0 up to ``params.max_tokens``, then down to −1 at twice that)::
+``answer`` column), ``numeric_match`` (the Evaluator's number parser: "0579" matches "579", "5790" does not;
+``params.position`` first|last), ``choice_letter`` (the Evaluator's letter extraction, ``params.n_choices``),
+``format`` (regex ``params.pattern`` fully matches), ``length_penalty`` (0 up to ``params.max_tokens``, then
+down to −1 at twice that)::
 
     funcs = build_reward_funcs([RewardSpec(name="exact_match")])
     funcs[0](completions=["rangf", "range"], answer=["rangf", "rangf"])   # [1.0, 0.0]
@@ -11,19 +12,12 @@ matches), ``length_penalty`` (0 up to ``params.max_tokens``, then down to −1 a
 
 import re
 from collections.abc import Callable
-from fractions import Fraction
 
 from posttrain.tools.errors import ConfigError
 from posttrain.tools.training.grpo_config import RewardSpec
 
 
 RewardFn = Callable[..., list[float]]
-NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?")
-CHOICE_PATTERNS = [
-    re.compile(r"answer\s*(?:is|:)?\s*\(?([A-J])\b", re.IGNORECASE),
-    re.compile(r"\(([A-J])\)"),
-    re.compile(r"^\s*([A-J])(?:[.):]|\s|$)"),
-]
 
 
 def completion_text(completion) -> str:
@@ -31,27 +25,6 @@ def completion_text(completion) -> str:
     if isinstance(completion, list):
         return completion[-1]["content"] if completion else ""
     return completion
-
-
-def parse_number(text: str) -> Fraction | None:
-    """The last number in the text as an exact fraction ("1,234" → 1234, "3/4", "-2.5"); None when there is none."""
-    matches = NUMBER.findall(text)
-    if not matches:
-        return None
-    raw = matches[-1].replace(",", "")
-    try:
-        return Fraction(raw)
-    except (ValueError, ZeroDivisionError):
-        return None
-
-
-def parse_choice(text: str) -> str | None:
-    """The multiple-choice letter a completion commits to, upper-cased; None when it names none."""
-    for pattern in CHOICE_PATTERNS:
-        found = pattern.search(text)
-        if found:
-            return found.group(1).upper()
-    return None
 
 
 def _exact_match(params: dict) -> RewardFn:
@@ -65,20 +38,27 @@ def _exact_match(params: dict) -> RewardFn:
 
 
 def _numeric_match(params: dict) -> RewardFn:
+    from posttrain.tools.evaluation.scorers import score_numeric  # same parser as the metric: no drift
+
+    position = params.get("position", "last")
+
     def numeric_match(completions, answer, **_) -> list[float]:
-        out = []
-        for c, a in zip(completions, answer, strict=True):
-            got, gold = parse_number(completion_text(c)), parse_number(str(a))
-            out.append(float(got is not None and got == gold))
-        return out
+        return [
+            float(score_numeric(completion_text(c), str(a), position).correct)
+            for c, a in zip(completions, answer, strict=True)
+        ]
 
     return numeric_match
 
 
 def _choice_letter(params: dict) -> RewardFn:
+    from posttrain.tools.evaluation.scorers import score_choice
+
+    n_choices = int(params.get("n_choices", 4))
+
     def choice_letter(completions, answer, **_) -> list[float]:
         return [
-            float(parse_choice(completion_text(c)) == str(a).strip().upper())
+            float(score_choice(completion_text(c), str(a), n_choices).correct)
             for c, a in zip(completions, answer, strict=True)
         ]
 

@@ -7,6 +7,7 @@ run's ``train.log`` and set environment variables before torch/trackio are impor
 """
 
 import os
+import re
 import sys
 import time
 import traceback
@@ -14,6 +15,7 @@ from pathlib import Path
 
 
 LOG_FILE = "train.log"
+ALLOCATION_FAILURE = re.compile(r"MemoryError|allocate|can't start new thread|Cannot allocate", re.IGNORECASE)
 PID_FILE = "worker.pid"
 
 
@@ -27,20 +29,34 @@ def _redirect_output(log_path: Path) -> None:
     os.close(fd)
 
 
-def _limit_memory(max_memory_gb: float | None) -> None:
-    """Enforce the declared memory on CPU runs: allocations beyond it fail with a real out-of-memory error."""
+def _limit_memory(max_memory_gb: float | None) -> tuple[int, int] | None:
+    """Enforce the declared memory on CPU runs (soft RLIMIT_DATA); returns the previous limits to restore."""
     if not max_memory_gb:
-        return
+        return None
     import resource
 
-    limit = int(max_memory_gb * 1024**3)
-    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    previous = resource.getrlimit(resource.RLIMIT_DATA)
+    resource.setrlimit(resource.RLIMIT_DATA, (int(max_memory_gb * 1024**3), previous[1]))
+    return previous
+
+
+def _restore_memory(previous: tuple[int, int] | None) -> None:
+    """Lift the limit again: Ray must be able to allocate to send the result back."""
+    if previous is not None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_DATA, previous)
 
 
 def one_line(exc: BaseException) -> str:
-    """`Type: message` on one line, short enough for a transcript."""
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}"[:500]
+    """`Type: message` on one line, short enough for a transcript; a wrapped root cause is appended."""
+    text = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+    root = exc
+    while root.__cause__ is not None or root.__context__ is not None:
+        root = root.__cause__ or root.__context__
+    if root is not exc:
+        text += f" <- {type(root).__name__}: {' '.join(str(root).split())}"
+    return text[:500]
 
 
 def execute_run(method: str, spec_json: str, out_dir: str, project: str, run_name: str, env: dict) -> dict:
@@ -50,8 +66,10 @@ def execute_run(method: str, spec_json: str, out_dir: str, project: str, run_nam
     os.environ.update(env)
     (out / PID_FILE).write_text(str(os.getpid()))
     _redirect_output(out / LOG_FILE)
+    previous_limit = None
     try:
         import torch
+        from trl import GRPOTrainer, SFTTrainer  # noqa: F401 - loaded before any memory limit: it must bite training
 
         from posttrain.tools.training.grpo import train_grpo
         from posttrain.tools.training.grpo_config import GRPOSpec
@@ -62,14 +80,21 @@ def execute_run(method: str, spec_json: str, out_dir: str, project: str, run_nam
         use_gpu = torch.cuda.is_available() and (spec.num_gpus is None or spec.num_gpus > 0)
         if not use_gpu:
             torch.set_num_threads(max(1, int(spec.num_cpus)))
-            _limit_memory(spec.max_memory_gb)
+            previous_limit = _limit_memory(spec.max_memory_gb)
         trainer = train_sft if method == "sft" else train_grpo
         outcome = trainer(spec, out, project=project, run_name=run_name, use_gpu=use_gpu)
         status = {"status": "succeeded", "checkpoint": outcome.checkpoint, "error": None,
                   "stopped_by_budget": outcome.stopped_by_budget}
     except (Exception, MemoryError) as exc:  # the crash becomes data for diagnose(); the traceback goes to the log
+        _restore_memory(previous_limit)
         traceback.print_exc()
-        status = {"status": "failed", "checkpoint": None, "error": one_line(exc), "stopped_by_budget": False}
+        error = one_line(exc)
+        if previous_limit is not None and ALLOCATION_FAILURE.search(error):
+            # under the rlimit, a failed stack or buffer allocation is this run running out of its declared memory
+            error = f"out of memory under max_memory_gb={spec.max_memory_gb:g}: {error}"
+        status = {"status": "failed", "checkpoint": None, "error": error, "stopped_by_budget": False}
+    finally:
+        _restore_memory(previous_limit)
     sys.stdout.flush()
     sys.stderr.flush()
     return {**status, "duration_s": time.monotonic() - start}
