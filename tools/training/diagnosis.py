@@ -158,7 +158,7 @@ def _eval_findings(scores: list[tuple[int, float]], loss: list[tuple[int, float]
                                 "the training labels")]
     tail = scores[-3:]
     earlier_best = max(v for _, v in scores[:-3]) if len(scores) > 3 else tail[0][1]
-    if max(v for _, v in tail) - min(v for _, v in tail) <= 0.02 and max(v for _, v in tail) <= earlier_best + 0.02:
+    if max(v for _, v in tail) - min(v for _, v in tail) <= 0.02 and max(v for _, v in tail) <= earlier_best + 0.03:
         level = "stalled low" if last < 0.2 else "stopped improving"
         return [Finding(kind="plateau", severity="warning" if last < 0.2 else "info",
                         evidence=f"eval score {level}: {', '.join(f'{v:.3f}@{s}' for s, v in tail)}",
