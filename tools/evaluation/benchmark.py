@@ -40,8 +40,9 @@ class Benchmark:
 
     Attributes: ``name`` (file name of the report), ``spec`` (canonical spec string that rebuilds it),
     ``answer_type``, ``has_generator`` (synthetic, can make training items), ``max_new_tokens`` (generation
-    budget), ``chat`` (wrap the prompt in the model's chat template when it has one), ``stop`` (strings that
-    end a completion; the text after the first one is cut before scoring), ``description``.
+    budget), ``number_position`` (numeric scorer fallback: first or last number), ``chat`` (wrap the prompt
+    in the model's chat template when it has one), ``stop`` (strings that end a completion; the text after
+    the first one is cut before scoring), ``description``.
     """
 
     name: str = ""
@@ -49,6 +50,7 @@ class Benchmark:
     answer_type: AnswerType = "text"
     has_generator: bool = False
     max_new_tokens: int = 64
+    number_position: Literal["first", "last"] = "last"
     chat: bool = False
     stop: tuple[str, ...] = ()
     description: str = ""
@@ -65,10 +67,11 @@ class Benchmark:
         )
 
     def score(self, completion: str, item: Item) -> Scored:
-        """Score one completion against ``item``'s gold answer with this benchmark's scorer."""
+        """Score one completion against ``item.answer`` with this benchmark's scorer (pure, cheap: usable as a
+        reward). Needs only id/prompt/answer, except code items (``meta`` test + entry_point)."""
         from posttrain.tools.evaluation.scorers import score_completion
 
-        return score_completion(self.answer_type, completion, item)
+        return score_completion(self.answer_type, completion, item, self.number_position)
 
     def __repr__(self) -> str:
         return f"<Benchmark {self.spec}>"

@@ -144,10 +144,10 @@ def score_text(completion: str, gold: str) -> Scored:
     return Scored(extracted=extracted, correct=extracted == gold.strip())
 
 
-def score_completion(answer_type: AnswerType, completion: str, item: Item) -> Scored:
+def score_completion(answer_type: AnswerType, completion: str, item: Item, number_position: str = "last") -> Scored:
     """Dispatch to the scorer for ``answer_type``; item.meta may carry ``n_choices`` or the code tests."""
     if answer_type == "numeric":
-        return score_numeric(completion, item.answer, item.meta.get("number_position", "last"))
+        return score_numeric(completion, item.answer, number_position)
     if answer_type == "choice":
         return score_choice(completion, item.answer, int(item.meta.get("n_choices", 4)))
     if answer_type == "code":

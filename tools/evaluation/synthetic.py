@@ -60,6 +60,7 @@ class ArithmeticBenchmark(Benchmark):
 
     answer_type = "numeric"
     has_generator = True
+    number_position = "first"  # the answer directly follows "=", trailing junk must not win
 
     def __init__(self, digits: int = 3, ops: str = "+", n_eval: int = 200, seed: int = 0):
         if not 1 <= digits <= 9:
@@ -95,9 +96,7 @@ class ArithmeticBenchmark(Benchmark):
         a, op, b = key
         gold = str(_OPS[op](a, b))
         answer = gold if label is None else str(label)
-        meta = {"number_position": "first"}  # the answer directly follows "=", trailing junk must not win
-        if label is not None:
-            meta |= {"teacher_correct": answer == gold, "gold": gold}
+        meta = {} if label is None else {"teacher_correct": answer == gold, "gold": gold}
         return Item(id=f"arith-{a}{op}{b}", prompt=f"{a}{op}{b}=", answer=answer, meta=meta)
 
     def eval_items(self, limit: int | None = None) -> list[Item]:

@@ -98,3 +98,13 @@ def test_dispatch_uses_item_meta():
     item = Item(id="q", prompt="?", answer="B", meta={"n_choices": 2})
     assert score_completion("choice", "Answer: B", item).correct
     assert score_completion("choice", "Answer: C", item).extracted is None
+
+
+def test_arithmetic_reads_the_first_number_even_for_a_bare_item():
+    # the GRPO reward scores rollouts against Item(id, prompt, answer) built from dataset columns, without meta
+    from posttrain.tools.evaluation import get_benchmark
+
+    bench = get_benchmark("arithmetic")
+    bare = Item(id="rollout", prompt="123+456=", answer="579")
+    assert bench.score("579=12", bare).correct
+    assert not bench.score("5790", bare).correct
