@@ -1,7 +1,57 @@
-"""`posttrain doctor` commands (being written)."""
+"""`posttrain doctor`: what this machine has for posttrain — GPU, vLLM, Ray, Trackio, brains with keys."""
 
 import typer
 
 
+def doctor() -> None:
+    """Report GPU, vLLM, Ray, Trackio, TRL and which brains have keys (keys themselves are never printed)."""
+    import importlib.metadata as md
+    import importlib.util
+    import os
+    import shutil
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("component", "status", "detail")
+
+    def version(name: str) -> str | None:
+        try:
+            return md.version(name)
+        except md.PackageNotFoundError:
+            return None
+
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            names = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
+            table.add_row("GPU", "yes", f"{torch.cuda.device_count()} × {names} (torch {torch.__version__})")
+        else:
+            table.add_row("GPU", "no", f"CPU only (torch {torch.__version__}); training and evaluation run on CPU")
+    except ImportError:
+        table.add_row("GPU", "unknown", "torch is not installed: pip install torch")
+    vllm = importlib.util.find_spec("vllm") is not None
+    table.add_row("vLLM", "yes" if vllm else "no", version("vllm") or "optional: pip install 'posttrain[gpu]' on a CUDA "
+                  "machine; the transformers backend is used instead")
+    for package in ("ray", "trackio", "trl", "transformers", "datasets", "autogen-agentchat", "liger-kernel"):
+        v = version(package)
+        table.add_row(package, "yes" if v else "no", v or "not installed")
+    ray_address = os.environ.get("RAY_ADDRESS")
+    table.add_row("Ray cluster", "existing" if ray_address else "local", ray_address or "started on demand")
+    table.add_row("Trackio store", "local", os.environ.get("TRACKIO_DIR", "~/.cache/huggingface/trackio"))
+    brains = {"offline": True, "openai": bool(os.environ.get("OPENAI_API_KEY")), "hf": bool(os.environ.get("HF_TOKEN")),
+              "ollama": shutil.which("ollama") is not None}
+    for name, ready in brains.items():
+        detail = {"offline": "rule-based playbook, always available",
+                  "openai": "OPENAI_API_KEY set" if ready else "set OPENAI_API_KEY",
+                  "hf": "HF_TOKEN set (HF router)" if ready else "set HF_TOKEN",
+                  "ollama": "ollama binary found" if ready else "ollama not on PATH (vllm:MODEL@URL works for any server)"}
+        table.add_row(f"brain {name}", "ready" if ready else "no", detail[name])
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("POSTTRAIN_OFFLINE") == "1"
+    table.add_row("network", "offline mode" if offline else "online", "HF_HUB_OFFLINE / POSTTRAIN_OFFLINE")
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the CLI."""
+    app.command()(doctor)

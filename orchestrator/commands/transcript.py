@@ -1,7 +1,92 @@
-"""`posttrain transcript` commands (being written)."""
+"""`posttrain transcript list|show|export`: review what the agents said and did."""
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to the CLI."""
+app = typer.Typer(help="Review the agents' conversations.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_runs(runs_root: Annotated[str, typer.Option(help="Folder holding run directories.")] = "runs") -> None:
+    """List runs with their status, best score and iterations."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    root = Path(runs_root)
+    if not root.is_dir():
+        from posttrain.tools.errors import ConfigError
+
+        raise ConfigError(f"runs root {root} does not exist; pass --runs-root DIR")
+    table = Table("run", "status", "goal", "baseline", "best", "iterations")
+    for summary_path in sorted(root.glob("*/summary.json")):
+        s = json.loads(summary_path.read_text())
+        best, base = s.get("best") or {}, s.get("baseline") or {}
+        table.add_row(str(summary_path.parent), s.get("status", "?"), s.get("goal", "")[:40],
+                      _fmt(base.get("score")), _fmt(best.get("score")), str(len(s.get("iterations", []))))
+    Console().print(table)
+
+
+@app.command()
+def show(
+    run_dir: Annotated[str, typer.Argument(help="The run directory.")],
+    agent: Annotated[str | None, typer.Option(help="Only this agent's messages (e.g. Trainer).")] = None,
+    iteration: Annotated[int | None, typer.Option(help="Only this iteration.")] = None,
+    debate_only: Annotated[bool, typer.Option("--debate-only", help="Only the debates.")] = False,
+    tools: Annotated[bool, typer.Option("--tools", help="Include tool calls and their results.")] = False,
+) -> None:
+    """Print a run's transcript, filtered."""
+    from rich.console import Console
+
+    from posttrain.orchestrator.transcript import filter_entries, read_transcript
+    from posttrain.orchestrator.workspace import RunWorkspace
+
+    workspace = RunWorkspace.open(run_dir)
+    entries = filter_entries(read_transcript(workspace.transcript_path), agent=agent, iteration=iteration,
+                             debate_only=debate_only, tools=tools)
+    console, current = Console(highlight=False), None
+    for entry in entries:
+        if (entry.iteration, entry.phase) != current:
+            current = (entry.iteration, entry.phase)
+            console.rule(f"iteration {entry.iteration} · {entry.phase}")
+        console.print(f"[bold]{entry.source}[/] [dim]({entry.type})[/]: ", end="")
+        console.print(entry.text, markup=False)
+    if not entries:
+        console.print("no messages match these filters")
+
+
+@app.command()
+def export(
+    run_dir: Annotated[str, typer.Argument(help="The run directory.")],
+    format: Annotated[str, typer.Option("--format", help="md or json.")] = "md",
+    output: Annotated[str, typer.Option("-o", "--output", help="File to write.")] = "transcript.md",
+) -> None:
+    """Export a transcript as Markdown or JSON."""
+    import json
+
+    from posttrain.orchestrator.transcript import read_transcript, to_markdown
+    from posttrain.orchestrator.workspace import RunWorkspace
+    from posttrain.tools.errors import ConfigError
+
+    if format not in ("md", "json"):
+        raise ConfigError(f"unknown --format {format!r}; use md or json")
+    workspace = RunWorkspace.open(run_dir)
+    entries = read_transcript(workspace.transcript_path)
+    if format == "md":
+        text = to_markdown(entries, title=f"posttrain transcript — {workspace.root.name}")
+    else:
+        text = json.dumps([e.raw for e in entries], indent=2)
+    Path(output).write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {len(entries)} messages to {output}")
+
+
+def _fmt(value) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="transcript")

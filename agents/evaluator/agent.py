@@ -1,0 +1,34 @@
+"""The Evaluator: its config and factory. The factory is what `--agent` plug-ins provide too."""
+
+from pydantic import BaseModel, Field
+
+from posttrain.agents.prompts import load_prompt
+from posttrain.agents.specialist import Specialist
+
+
+class EvaluatorConfig(BaseModel):
+    name: str = Field("Evaluator", description="Agent name in the team and the transcript.")
+    description: str = Field(
+        "Scores checkpoints on the goal's benchmark with confidence intervals and paired significance tests.",
+        description="What the Manager reads when delegating.",
+    )
+    debate_stance: str = Field(
+        "trusts only paired significance tests and confidence intervals, never point estimates",
+        description="What this specialist argues from in debates.",
+    )
+
+
+def build_evaluator(model_client, config: EvaluatorConfig | None = None) -> Specialist:
+    """Build the Evaluator specialist around a brain's model client."""
+    from posttrain.agents.evaluator.tools import make_evaluator_tools
+
+    config = config or EvaluatorConfig()
+    return Specialist(
+        name=config.name,
+        description=config.description,
+        system_message=load_prompt("evaluator"),
+        debate_stance=config.debate_stance,
+        model_client=model_client,
+        bind_tools=make_evaluator_tools,
+        builtin=True,
+    )

@@ -1,0 +1,49 @@
+"""The Librarian's tools: `posttrain.tools.papers` bound to the run (cited ids go into the ledger)."""
+
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from posttrain.orchestrator.context import RunContext
+
+
+class TechniqueFindings(BaseModel):
+    """Techniques for this iteration, each traced to a paper id, plus live search results."""
+
+    summary: str = Field(description="One line for the team, citing paper ids.")
+    techniques: list[dict] = Field(description="Catalogue entries: name, paper_id, title, when_to_use, hyperparameters.")
+    papers: list[dict] = Field(description="Live search hits (id, title, year).")
+    search_offline: bool = Field(description="True when live search could not run (no network, nothing cached).")
+    errors: list[str] = Field(default_factory=list)
+
+
+def make_librarian_tools(ctx: RunContext) -> list[Callable]:
+    from posttrain.tools.papers import search_papers as _search_papers
+    from posttrain.tools.papers import technique_catalogue
+
+    def find_techniques(query: Annotated[str, "what to look for, e.g. 'GRPO verifiable reward arithmetic'"],
+                        limit: Annotated[int, "max techniques and papers, 1-10"] = 5) -> TechniqueFindings:
+        """Find post-training techniques for the goal and plan: the curated catalogue (always available, real paper
+        ids) plus a live arXiv / Semantic Scholar / HF Papers search (cached; offline it says so). Cited ids are
+        recorded in the run's ledger."""
+        refs = technique_catalogue(f"{ctx.config.goal} {query}", limit=limit)
+        hits = _search_papers(query, limit=limit)
+        ctx.iteration.techniques = [r.paper_id for r in refs] + [p.id for p in hits.papers]
+        cited = "; ".join(f"{r.name} ({r.paper_id})" for r in refs)
+        live = (f"live search found {len(hits.papers)} papers" if hits.papers else
+                "live search is offline and nothing is cached" if hits.offline else "live search found nothing")
+        return TechniqueFindings(
+            summary=f"Techniques: {cited or 'none in the catalogue'}; {live}.",
+            techniques=[r.model_dump() for r in refs],
+            papers=[{"id": p.id, "title": p.title, "year": p.year} for p in hits.papers],
+            search_offline=hits.offline, errors=hits.errors,
+        )
+
+    def search_papers(query: Annotated[str, "keywords, e.g. 'GRPO math reasoning'"],
+                      source: Literal["arxiv", "s2", "hf", "all"] = "all", limit: int = 10):
+        """Search papers on arXiv, Semantic Scholar and HF Papers (cached on disk). Returns ids, titles, authors,
+        years and abstracts; network trouble is reported in `errors`, never raised."""
+        return _search_papers(query, source=source, limit=limit)
+
+    return [find_techniques, search_papers]

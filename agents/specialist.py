@@ -1,0 +1,70 @@
+"""What a specialist is, and the one registry that built-ins and plug-ins both go through.
+
+A specialist factory takes the brain's model client and returns a `Specialist`; the team builder turns each into two
+AgentChat agents (a debater without tools and a worker with tools), so a plug-in takes part in every debate and can
+be delegated to exactly like the Librarian does::
+
+    def build_critic(model_client) -> Specialist:
+        return Specialist(name="Critic", description="...", system_message="...", debate_stance="...",
+                          model_client=model_client, tools=[check_overfitting])
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+
+if TYPE_CHECKING:
+    from posttrain.orchestrator.context import RunContext
+
+
+@dataclass
+class Specialist:
+    """A team member: identity, prompts, tools, and how it argues in debates."""
+
+    name: str
+    """Agent name; a valid Python identifier, unique in the team (e.g. "Trainer")."""
+    description: str
+    """One sentence the Manager (and an LLM selector) reads to decide whom to delegate to."""
+    system_message: str
+    """The work-phase system prompt."""
+    debate_stance: str
+    """What this specialist argues for in debates (e.g. "trust only paired significance tests")."""
+    model_client: Any
+    """The autogen ChatCompletionClient this specialist thinks with."""
+    tools: Sequence[Callable] = ()
+    """Plain typed functions (docstring = what the model reads) that need no run context."""
+    bind_tools: "Callable[[RunContext], Sequence[Callable]] | None" = None
+    """Tools that need the run (workspace, ledger): built once the run exists."""
+    offline_debate: "Callable[[RunContext], str] | None" = None
+    """How the offline playbook voices this specialist in debates (plug-ins may supply their own rule)."""
+    builtin: bool = False
+    """True for the five built-in roles."""
+    origin: str = "builtin"
+    """Where it came from: "builtin", a module:factory spec, a file path, or an entry point."""
+    extra: dict = field(default_factory=dict)
+
+    def all_tools(self, ctx: "RunContext | None") -> list[Callable]:
+        bound = list(self.bind_tools(ctx)) if (self.bind_tools and ctx is not None) else []
+        return [*self.tools, *bound]
+
+
+SpecialistFactory = Callable[[Any], Specialist]
+
+# Delegation order of the built-in work phase: techniques → data → training → evaluation.
+BUILTIN_ROLES = ("Librarian", "DataEngineer", "Trainer", "Evaluator")
+
+
+def builtin_factories() -> dict[str, SpecialistFactory]:
+    """The built-in specialist factories, keyed by agent name, imported lazily."""
+    from posttrain.agents.data_engineer import build_data_engineer
+    from posttrain.agents.evaluator import build_evaluator
+    from posttrain.agents.librarian import build_librarian
+    from posttrain.agents.trainer import build_trainer
+
+    return {
+        "Librarian": build_librarian,
+        "DataEngineer": build_data_engineer,
+        "Trainer": build_trainer,
+        "Evaluator": build_evaluator,
+    }

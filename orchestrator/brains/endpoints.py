@@ -1,0 +1,119 @@
+"""LLM brains behind any OpenAI-compatible endpoint (OpenAI, HF router, vLLM, Ollama) via autogen-ext's client.
+
+Keys come from the environment only and are never written to disk (`dump_component` would mask them anyway, and
+loading a masked config uses the mask as the key — so we never round-trip clients through configs).
+
+    spec = parse_brain("vllm:Qwen/Qwen3-8B@http://localhost:8000")
+    client = build_endpoint_client(spec)
+"""
+
+import os
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from posttrain.tools.errors import ConfigError
+
+
+BrainKind = Literal["offline", "openai", "hf", "vllm", "ollama"]
+HF_ROUTER_URL = "https://router.huggingface.co/v1"
+KEY_ENV = {"openai": "OPENAI_API_KEY", "hf": "HF_TOKEN"}
+
+
+class BrainSpec(BaseModel):
+    """A parsed --brain value."""
+
+    kind: BrainKind
+    model: str | None = Field(None, description="Model name as the endpoint knows it.")
+    base_url: str | None = Field(None, description="OpenAI-compatible base URL ending in /v1.")
+
+    @property
+    def label(self) -> str:
+        if self.kind == "offline":
+            return "offline playbook (rule-based, no LLM)"
+        return f"{self.kind}:{self.model}" + (f" @ {self.base_url}" if self.base_url else "")
+
+
+def _with_v1(url: str) -> str:
+    url = url.rstrip("/")
+    return url if url.endswith("/v1") else f"{url}/v1"
+
+
+def parse_brain(text: str) -> BrainSpec:
+    """Parse offline | openai:MODEL | hf:MODEL | vllm:MODEL@URL | ollama:MODEL."""
+    text = text.strip()
+    if text == "offline":
+        return BrainSpec(kind="offline")
+    kind, _, rest = text.partition(":")
+    if kind not in ("openai", "hf", "vllm", "ollama") or not rest:
+        raise ConfigError(
+            f"unknown --brain {text!r}; use offline, openai:MODEL, hf:MODEL, vllm:MODEL@URL or ollama:MODEL"
+        )
+    if kind == "vllm":
+        model, at, url = rest.rpartition("@")
+        if not at or not model or not url.startswith(("http://", "https://")):
+            raise ConfigError(f"--brain {text!r} needs a model and a URL: vllm:MODEL@http://HOST:PORT")
+        return BrainSpec(kind="vllm", model=model, base_url=_with_v1(url))
+    if kind == "ollama":
+        host = os.environ.get("OLLAMA_HOST", "http://localhost:11434")
+        return BrainSpec(kind="ollama", model=rest, base_url=_with_v1(host if "://" in host else f"http://{host}"))
+    if kind == "hf":
+        return BrainSpec(kind="hf", model=rest, base_url=os.environ.get("POSTTRAIN_HF_ROUTER_URL", HF_ROUTER_URL))
+    return BrainSpec(kind="openai", model=rest, base_url=os.environ.get("OPENAI_BASE_URL"))
+
+
+def default_brain() -> str:
+    """POSTTRAIN_BRAIN if set; an OpenAI brain when OPENAI_API_KEY is set; else the offline playbook."""
+    if os.environ.get("POSTTRAIN_BRAIN"):
+        return os.environ["POSTTRAIN_BRAIN"]
+    return "openai:gpt-4o-mini" if os.environ.get("OPENAI_API_KEY") else "offline"
+
+
+def api_key_for(spec: BrainSpec) -> str:
+    env = KEY_ENV.get(spec.kind)
+    if env is None:  # local servers accept any placeholder
+        return os.environ.get("VLLM_API_KEY" if spec.kind == "vllm" else "OLLAMA_API_KEY", "EMPTY")
+    key = os.environ.get(env)
+    if not key:
+        raise ConfigError(f"--brain {spec.kind}:{spec.model} needs {env} in the environment; "
+                          f"export {env}=... or use --brain offline")
+    return key
+
+
+def check_endpoint(spec: BrainSpec, timeout_s: float = 5.0) -> None:
+    """Fail fast, with one clear line, when the endpoint is unreachable or refuses the key."""
+    import httpx
+
+    url = (spec.base_url or "https://api.openai.com/v1").rstrip("/") + "/models"
+    try:
+        response = httpx.get(url, headers={"Authorization": f"Bearer {api_key_for(spec)}"}, timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        raise ConfigError(f"brain endpoint {url} is unreachable ({type(exc).__name__}: {exc}); start the server, "
+                          "check the URL, or use --brain offline") from exc
+    if response.status_code in (401, 403):
+        raise ConfigError(f"brain endpoint {url} rejected the API key (HTTP {response.status_code}); check "
+                          f"{KEY_ENV.get(spec.kind, 'the key variable')}")
+
+
+def build_endpoint_client(spec: BrainSpec):
+    """An `OpenAIChatCompletionClient` for the spec: sequential tool calls, speaker names kept in the text."""
+    from autogen_core.models import ModelFamily
+    from autogen_ext.models.openai import OpenAIChatCompletionClient
+
+    local = spec.kind != "openai"
+    model_info = {"vision": False, "function_calling": True, "json_output": True, "family": ModelFamily.UNKNOWN,
+                  "structured_output": True, "multiple_system_messages": False}
+    kwargs = dict(model=spec.model, api_key=api_key_for(spec), parallel_tool_calls=False, temperature=0.2)
+    if spec.base_url:
+        kwargs["base_url"] = spec.base_url
+    if local or spec.base_url:
+        kwargs["model_info"] = model_info
+        kwargs["add_name_prefixes"] = True  # local chat templates drop `name`; keep who said what in debates
+    try:
+        return OpenAIChatCompletionClient(**kwargs)
+    except ValueError as exc:  # e.g. an unknown OpenAI model name without model_info
+        kwargs["model_info"] = model_info
+        try:
+            return OpenAIChatCompletionClient(**kwargs)
+        except ValueError:
+            raise ConfigError(f"cannot build a client for --brain {spec.label}: {exc}") from exc

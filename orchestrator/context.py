@@ -1,0 +1,74 @@
+"""The run context: what tools bound to a run need (workspace, config, ledger, event bus, cancellation, clock).
+
+Agents' tool wrappers close over one `RunContext`; plug-ins read the run through `current_run()`.
+"""
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from posttrain.orchestrator.config import RunConfig
+from posttrain.orchestrator.events import EventBus, Progress
+from posttrain.orchestrator.ledger import IterationRecord, Ledger
+from posttrain.orchestrator.workspace import RunWorkspace
+
+
+@dataclass
+class RunContext:
+    config: RunConfig
+    workspace: RunWorkspace
+    ledger: Ledger
+    bus: EventBus
+    base_model_path: str
+    started_at: float = field(default_factory=time.time)
+    elapsed_before: float = 0.0
+    """Seconds already spent by earlier processes of this run (resume keeps the budget honest)."""
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def iteration(self) -> IterationRecord:
+        return self.ledger.current
+
+    @property
+    def artifacts(self) -> Path:
+        return self.workspace.artifacts(self.iteration.index)
+
+    def elapsed_s(self) -> float:
+        return self.elapsed_before + time.time() - self.started_at
+
+    def remaining_s(self) -> float | None:
+        budget = self.config.time_budget_s
+        return None if budget is None else max(0.0, budget - self.elapsed_s())
+
+    def progress(self, task: str, completed: float, total: float | None = None, **info: Any) -> None:
+        """A `ProgressFn` that publishes on the event bus (the console draws the bar)."""
+        self.bus.publish(Progress(iteration=self.iteration.index, task=task, completed=completed, total=total, info=info))
+
+    def model_for_next_training(self, init_from: str) -> str:
+        """The checkpoint a training run starts from: the base model or the best checkpoint so far."""
+        best = self.ledger.best_checkpoint()
+        return best if (init_from == "best" and best) else self.base_model_path
+
+    def model_to_evaluate(self) -> str:
+        """The checkpoint this iteration produced, else the base model (iteration 0)."""
+        training = self.iteration.training or {}
+        return training.get("checkpoint") or self.base_model_path
+
+
+_current: RunContext | None = None
+
+
+def set_current_run(ctx: RunContext | None) -> None:
+    global _current
+    _current = ctx
+
+
+def current_run() -> RunContext:
+    """The run in progress, for plug-in tools that need to read the ledger. Raises outside a run."""
+    from posttrain.tools.errors import ToolError
+
+    if _current is None:
+        raise ToolError("no posttrain run is in progress; this tool only works inside `posttrain run`")
+    return _current

@@ -1,0 +1,182 @@
+"""The iteration loop: baseline, then per iteration a debate, the Manager's decision, and the delegated work.
+
+Readable on purpose: one Python loop over AgentChat teams. State is checkpointed after the baseline, after each
+debate and after each iteration; `resume` rewinds the transcript to the last checkpoint (archiving, never deleting,
+what came after) and carries on from there, so no message is lost or duplicated and finished work is never redone.
+"""
+
+import asyncio
+import time
+from typing import Any
+
+from posttrain.orchestrator.brains.playbook import Playbook
+from posttrain.orchestrator.context import RunContext
+from posttrain.orchestrator.events import (
+    AgentMessage,
+    IterationFinished,
+    IterationStarted,
+    Notice,
+    RunFinished,
+)
+from posttrain.orchestrator.ledger import IterationRecord
+from posttrain.orchestrator.summary import build_summary
+from posttrain.orchestrator.team import Team
+from posttrain.orchestrator.transcript import TranscriptWriter
+
+
+class IterationLoop:
+    def __init__(self, ctx: RunContext, team: Team, writer: TranscriptWriter, approve=None):
+        self.ctx = ctx
+        self.team = team
+        self.writer = writer
+        self.approve = approve  # callable(plan_text) -> bool, when the user asked to approve plans
+        self.status = "running"
+
+    # -- persistence ------------------------------------------------------------------------------------------------
+    async def checkpoint(self) -> None:
+        ctx = self.ctx
+        state = {
+            "version": 1,
+            "config": ctx.config.model_dump(),
+            "base_model_path": ctx.base_model_path,
+            "ledger": ctx.ledger.model_dump(mode="json"),
+            "work_team": await self.team.work.save_state(),
+            "transcript_lines": self.writer.lines_written,
+            "event_lines": self.writer.event_lines,
+            "elapsed_s": ctx.elapsed_s(),
+            "status": self.status,
+        }
+        ctx.workspace.save_state(state)
+        ctx.workspace.save_summary(build_summary(ctx, self.status))
+
+    # -- running ----------------------------------------------------------------------------------------------------
+    async def run(self) -> str:
+        ctx = self.ctx
+        try:
+            while True:
+                stop = self._stop_reason()
+                if stop:
+                    self.status = stop
+                    break
+                if not await self._iteration():
+                    break
+        except asyncio.CancelledError:
+            self.status = "stopped"
+            ctx.cancel.set()
+            ctx.bus.publish(Notice(level="warning", text="interrupted: state saved, continue with `posttrain resume`"))
+            await self._finish()
+            raise
+        except Exception as exc:
+            self.status = "failed"
+            ctx.bus.publish(Notice(level="error", text=f"run failed: {type(exc).__name__}: {exc}"))
+            await self._finish()
+            raise
+        await self._finish()
+        return self.status
+
+    async def _finish(self) -> None:
+        ctx = self.ctx
+        await self.checkpoint()
+        best, where = ctx.ledger.best()
+        base = ctx.ledger.baseline
+        ctx.bus.publish(RunFinished(status=self.status, baseline=base.score if base else None,
+                                    best=best.score if best else None, best_iteration=where if best else None,
+                                    best_checkpoint=ctx.ledger.best_checkpoint(), run_dir=str(ctx.workspace.root)))
+
+    def _stop_reason(self) -> str | None:
+        ctx, ledger = self.ctx, self.ctx.ledger
+        if ledger.iterations and ledger.current.phase != "done":
+            return None  # finish what was started (resume)
+        next_index = len(ledger.iterations)
+        best, _ = ledger.best()
+        if next_index > 0 and ctx.config.target is not None and best and best.score >= ctx.config.target:
+            return "goal_met"
+        if next_index > ctx.config.max_iterations:
+            return "max_iterations"
+        remaining = ctx.remaining_s()
+        if next_index > 0 and remaining is not None and remaining <= 0:
+            return "budget_exhausted"
+        return None
+
+    async def _iteration(self) -> bool:
+        """Run (or finish) one iteration; False when the user rejected its plan."""
+        ledger = self.ctx.ledger
+        if not ledger.iterations or ledger.current.phase == "done":
+            index = len(ledger.iterations)
+            ledger.iterations.append(IterationRecord(index=index, phase="work" if index == 0 else "debate"))
+            await self.checkpoint()
+        it = ledger.current
+        started = time.time()
+        if it.phase == "debate":
+            await self._debate(it)
+            it.phase = "work"
+            await self.checkpoint()
+        if self.approve and it.index > 0 and not self.approve(it.decision):
+            self.status = "stopped"
+            self.ctx.bus.publish(Notice(level="warning", text="plan rejected: state saved; `posttrain resume` asks again"))
+            return False
+        await self._work(it)
+        it.phase = "done"
+        it.duration_s += time.time() - started
+        await self.checkpoint()
+        self.ctx.bus.publish(IterationFinished(iteration=it.index, duration_s=it.duration_s))
+        return True
+
+    async def _stream(self, stream, it: IterationRecord, phase: str) -> list[Any]:
+        from autogen_agentchat.base import TaskResult
+
+        messages = []
+        async for item in stream:
+            if isinstance(item, TaskResult):
+                continue
+            self.ctx.bus.publish(AgentMessage(iteration=it.index, phase=phase, message=item))
+            messages.append(item)
+        return messages
+
+    async def _debate(self, it: IterationRecord) -> None:
+        from autogen_agentchat.messages import TextMessage
+
+        ctx, team = self.ctx, self.team
+        ctx.bus.publish(IterationStarted(iteration=it.index, phase="debate"))
+        await team.debate.reset()
+        task = self._debate_task(it)
+        messages = await self._stream(team.debate.run_stream(task=task), it, "debate")
+        turns = [m for m in messages if isinstance(m, TextMessage) and m.source in team.debater_names]
+        for turn in turns:
+            it.debate[turn.source] = turn.content
+        # The Manager hears the debate (not the task again) and records its decision through a tool call.
+        await self._stream(team.manager.decider.run_stream(task=turns, output_task_messages=False), it, "debate")
+        if it.plan is None:
+            plan = Playbook(ctx).next_plan()
+            it.plan, it.decision = plan, f"{plan.method.upper()} (the Manager recorded no decision; playbook default)"
+            ctx.bus.publish(Notice(level="warning", text="the Manager recorded no decision; using the playbook's plan"))
+
+    def _debate_task(self, it: IterationRecord) -> str:
+        cfg, ctx = self.ctx.config, self.ctx
+        remaining = ctx.remaining_s()
+        budget = f"{remaining / 60:.1f} min left" if remaining is not None else "no time limit"
+        target = f"target {cfg.target:.3f}" if cfg.target is not None else "no target (use every iteration)"
+        return (f"Iteration {it.index} of {cfg.max_iterations} — debate. Goal: {cfg.goal}. Benchmark: {cfg.benchmark}; "
+                f"{target}; {budget}.\nMeasured so far:\n{ctx.ledger.history_text()}\n"
+                "Each specialist: what do these results mean, and what should this iteration do? Use numbers.")
+
+    async def _work(self, it: IterationRecord) -> None:
+        ctx, team = self.ctx, self.team
+        ctx.bus.publish(IterationStarted(iteration=it.index, phase="work"))
+        if it.index == 0:
+            task = (f"Iteration 0: measure the baseline of {ctx.config.base_model} on {ctx.config.benchmark}. "
+                    "Delegate to @Evaluator only, then TERMINATE.")
+        else:
+            order = " → ".join(["Librarian", "DataEngineer", "Trainer", "Evaluator"] +
+                               [n for n, s in team.specialists.items() if not s.builtin])
+            task = f"Iteration {it.index} — work. Decision: {it.decision}\nDelegate in order: {order}."
+        await self._stream(team.work.run_stream(task=task), it, "work")
+        await self._complete_measurement(it)
+
+    async def _complete_measurement(self, it: IterationRecord) -> None:
+        """Whatever the brain did, the ledger gets its measurement: evaluate if the brain skipped it."""
+        ctx = self.ctx
+        missing = (it.index == 0 and ctx.ledger.baseline is None) or (it.index > 0 and it.trained and it.evaluation is None)
+        if missing:
+            ctx.bus.publish(Notice(level="warning", text="the Evaluator was not asked; evaluating directly"))
+            await asyncio.to_thread(self.team.tool("Evaluator", "evaluate_checkpoint"))
