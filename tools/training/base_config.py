@@ -45,7 +45,9 @@ class RunSpec(BaseModel):
     )
     logging_steps: int = Field(10, ge=1, description="Log metrics every N steps.")
     num_cpus: float = Field(2, gt=0, description="CPUs the Ray task declares.")
-    num_gpus: float | None = Field(None, ge=0, description="GPUs the Ray task declares; None = 1 if the cluster has one.")
+    num_gpus: float | None = Field(
+        None, ge=0, description="GPUs the Ray task declares; None = 1 if the cluster has one."
+    )
     max_memory_gb: float | None = Field(
         None, gt=0, description="Memory the task declares to Ray and may use (enforced with an rlimit on CPU runs)."
     )

@@ -167,7 +167,9 @@ def _eval_findings(scores: list[tuple[int, float]], loss: list[tuple[int, float]
     return []
 
 
-def diagnose(metrics: list[dict], *, error: str | None = None, eval_scores: list[float] | None = None) -> list[Finding]:
+def diagnose(
+    metrics: list[dict], *, error: str | None = None, eval_scores: list[float] | None = None
+) -> list[Finding]:
     """Findings for one run, most severe first. `eval_scores` (in order) adds to any `eval_score` rows."""
     loss = _series(metrics, "loss")
     is_rl = bool(_series(metrics, "reward"))
