@@ -1,12 +1,14 @@
-"""A tiny model trained briefly on caesar (plain torch, clean labels), shared by the harness and CLI tests."""
+"""Tiny models fine-tuned briefly with a plain torch loop (loss on the answer only), shared by the eval tests."""
 
+import math
 from pathlib import Path
 
 import pytest
 
 
-def train_caesar(base: Path, out: Path, steps: int = 40, seed: int = 0, lr: float = 5e-3) -> Path:
-    """Fine-tune the tiny char model on caesar train items (loss on the answer only) and save it to ``out``."""
+def sft_on_benchmark(base: Path, out: Path, spec: str, *, steps: int, lr: float, n_train: int = 3000,
+                     batch: int = 64, seed: int = 0) -> Path:
+    """Fine-tune the tiny char model on ``spec``'s clean train items (cosine LR) and save it to ``out``."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -17,21 +19,25 @@ def train_caesar(base: Path, out: Path, steps: int = 40, seed: int = 0, lr: floa
     torch.set_num_threads(1)  # a tiny model on a shared 2-core box: two threads oversubscribe and run 10x slower
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForCausalLM.from_pretrained(base)
-    items = get_benchmark("caesar").train_items(4000, seed=seed)
-    rows = []
+    items = get_benchmark(spec).train_items(n_train, seed=seed)
+    length = max(len(item.prompt) + len(item.answer) + 1 for item in items)
+    inputs, labels = [], []
     for item in items:
         prompt = tokenizer(item.prompt, add_special_tokens=False)["input_ids"]
         answer = tokenizer(item.answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-        rows.append((prompt + answer, [-100] * len(prompt) + answer))
-    inputs = torch.tensor([r[0] for r in rows])  # every caesar row has the same length
-    labels = torch.tensor([r[1] for r in rows])
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+        pad = length - len(prompt) - len(answer)
+        inputs.append([tokenizer.pad_token_id] * pad + prompt + answer)  # left padding, as at generation
+        labels.append([-100] * (pad + len(prompt)) + answer)
+    inputs, labels = torch.tensor(inputs), torch.tensor(labels)
+    mask = (inputs != tokenizer.pad_token_id).long()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * s / steps)))
     model.train()
     for _ in range(steps):
-        batch = torch.randint(0, len(rows), (64,))
-        loss = model(input_ids=inputs[batch], labels=labels[batch]).loss
-        loss.backward()
+        rows = torch.randint(0, len(items), (batch,))
+        model(input_ids=inputs[rows], attention_mask=mask[rows], labels=labels[rows]).loss.backward()
         optimizer.step()
+        schedule.step()
         optimizer.zero_grad()
     torch.set_num_threads(threads)
     model.eval()
@@ -42,4 +48,4 @@ def train_caesar(base: Path, out: Path, steps: int = 40, seed: int = 0, lr: floa
 
 @pytest.fixture(scope="session")
 def trained_caesar_path(tiny_model_path, tmp_path_factory) -> Path:
-    return train_caesar(tiny_model_path, tmp_path_factory.mktemp("caesar") / "model")
+    return sft_on_benchmark(tiny_model_path, tmp_path_factory.mktemp("caesar") / "model", "caesar", steps=40, lr=5e-3)

@@ -90,3 +90,18 @@ def test_bad_inputs_are_config_errors(tiny_model_path, tmp_path):
         evaluate_model(str(tmp_path), "caesar", tmp_path)
     with pytest.raises(ConfigError, match="gave no items"):
         evaluate_model(str(tiny_model_path), "caesar", tmp_path, limit=0)
+
+
+@pytest.mark.slow
+def test_arithmetic_baseline_vs_trained(tiny_model_path, tmp_path):
+    # 500 steps of clean SFT on 2-digit addition (pinned seed; CPU runs are deterministic): ~15/200 right vs 0/200
+    from tests.tools.evaluation.conftest import sft_on_benchmark
+
+    spec = "arithmetic:digits=2"
+    trained_path = sft_on_benchmark(tiny_model_path, tmp_path / "arith", spec, steps=500, lr=1e-2)
+    base = evaluate_model(str(tiny_model_path), spec, tmp_path / "base")
+    trained = evaluate_model(str(trained_path), spec, tmp_path / "trained")
+    assert base.n == trained.n == 200 and base.correct == 0
+    assert trained.ci95[0] > base.ci95[1]
+    result = compare_reports(base.path, trained.path)
+    assert result.significant and result.only_regressed == 0 and result.ci95[0] > 0
