@@ -188,14 +188,33 @@ def _read_local(path) -> list[dict[str, Any]]:
     return rows
 
 
+_OTHER_SPLITS = {"test", "validation", "valid", "eval", "dev"}
+
+
+def _split_files(folder, split: str) -> list:
+    """Data files of one split in a folder: ``x-test.parquet`` is the test split, unmarked files are train."""
+    import re
+
+    files = sorted(f for f in folder.iterdir() if f.suffix in (".parquet", ".jsonl", ".json") and f.is_file())
+    marked = {f: re.split(r"[-_.]", f.stem.lower())[-1] for f in files}
+    chosen = [f for f in files if (marked[f] == split) or (split == "train" and marked[f] not in _OTHER_SPLITS)]
+    if not chosen:
+        raise ConfigError(f"{folder} has no .parquet/.jsonl/.json files for split '{split}'; fix: check the folder")
+    return chosen
+
+
 def load_train_texts(dataset: str, *, split: str = "train", fields: Iterable[str] | None = None) -> list[str]:
-    """Rows of a local JSONL/JSON/parquet file or a Hub dataset id, flattened to text (``fields`` to restrict)."""
+    """Rows of a local JSONL/JSON/parquet file, a folder of such files (``x-test.parquet`` = split test, unmarked
+    files = train), or a Hub dataset id, flattened to text (``fields`` to restrict). Bad paths are ConfigError;
+    an unreachable or unknown Hub id is ToolError."""
     from pathlib import Path
 
     keep = list(fields) if fields else None
     path = Path(dataset).expanduser()
-    if path.exists():
+    if path.is_file():
         rows = _read_local(path)
+    elif path.is_dir():
+        rows = [row for file in _split_files(path, split) for row in _read_local(file)]
     elif dataset.endswith((".jsonl", ".json", ".parquet")) or dataset.startswith((".", "/", "~")):
         raise ConfigError(f"dataset file {path} does not exist; fix: check the path")
     else:
