@@ -4,6 +4,7 @@
     report.score, report.ci95, report.path        # artifacts/3/eval/arithmetic.json
 """
 
+import os
 import time
 from pathlib import Path
 
@@ -23,6 +24,22 @@ def _check_model(model: str) -> None:
         raise ConfigError(f"model path {model} does not exist; fix: give a saved model folder or a Hub id (org/name)")
     if path.exists() and not (path / "config.json").exists():
         raise ConfigError(f"{model} has no config.json, so it is not a saved model; fix: point to the model folder")
+
+
+def _score_all(bench: Benchmark, items, texts: list[str], progress: ProgressFn) -> list[ItemRecord]:
+    """Score every completion; code runs in parallel sandboxes (each waits on a subprocess, not on our CPU)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    completions = [cut_at_stop(text, bench.stop) for text in texts]
+    workers = min(8, os.cpu_count() or 1) if bench.answer_type == "code" else 1
+    records = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        verdicts = pool.map(bench.score, completions, items)
+        for done, (item, completion, verdict) in enumerate(zip(items, completions, verdicts, strict=True), start=1):
+            records.append(ItemRecord(id=item.id, prompt=item.prompt, completion=completion,
+                                      extracted=verdict.extracted, gold=item.answer, correct=verdict.correct))
+            progress("eval " + bench.name, done, len(items))
+    return records
 
 
 def evaluate_model(model: str, benchmark: str | Benchmark, out_dir: str | Path, *, limit: int | None = None,
@@ -45,13 +62,7 @@ def evaluate_model(model: str, benchmark: str | Benchmark, out_dir: str | Path, 
     progress("eval " + bench.name, 0, len(items))
     generation = generate(model, [item.prompt for item in items], settings, backend=backend, progress=progress)
     scoring_started = time.perf_counter()
-    records = []
-    for done, (item, text) in enumerate(zip(items, generation.texts, strict=True), start=1):
-        completion = cut_at_stop(text, bench.stop)
-        verdict = bench.score(completion, item)
-        records.append(ItemRecord(id=item.id, prompt=item.prompt, completion=completion,
-                                  extracted=verdict.extracted, gold=item.answer, correct=verdict.correct))
-        progress("eval " + bench.name, done, len(items))
+    records = _score_all(bench, items, generation.texts, progress)
     score_s = time.perf_counter() - scoring_started
     timings = {
         "load_s": round(generation.load_s, 3), "generate_s": round(generation.duration_s, 3),

@@ -105,3 +105,16 @@ def test_arithmetic_baseline_vs_trained(tiny_model_path, tmp_path):
     assert trained.ci95[0] > base.ci95[1]
     result = compare_reports(base.path, trained.path)
     assert result.significant and result.only_regressed == 0 and result.ci95[0] > 0
+
+
+def test_humaneval_end_to_end_scores_in_the_sandbox(tiny_model_path, own_fixtures, tmp_path):
+    from posttrain.tools.evaluation.hub_benchmarks import HUB_SOURCES, HubBenchmark
+
+    row = json.loads((own_fixtures / "evaluation" / "humaneval_rows.jsonl").read_text().splitlines()[0])
+    rows = [row | {"task_id": f"Own/{i}"} for i in range(3)]
+    bench = HubBenchmark(HUB_SOURCES["humaneval"], rows=rows)
+    bench.max_new_tokens = 8
+    report = evaluate_model(str(tiny_model_path), bench, tmp_path)
+    records = load_records(report)
+    assert report.path.endswith("humaneval.json") and report.n == 3 and report.score == 0.0
+    assert {r.extracted for r in records} <= {"failed", "timeout"}  # random text is not a passing solution
