@@ -33,6 +33,7 @@ class GenerationSettings(BaseModel):
     seed: int = Field(0, description="Seed for sampled decoding.")
     batch_size: int | None = Field(None, ge=1, description="Fixed batch size; None = adapt to memory.")
     chat: bool = Field(False, description="Wrap each prompt as a user turn of the tokenizer's chat template.")
+    stop: list[str] = Field(default_factory=list, description="Strings that end a completion early.")
 
 
 class Generation(BaseModel):
@@ -79,8 +80,13 @@ def _sampling(model_config, settings: GenerationSettings) -> tuple[bool, float, 
     return temperature > 0, temperature, top_p
 
 
+def uses_chat_template(tokenizer, chat: bool) -> bool:
+    """Whether prompts go through the chat template: asked for, and the tokenizer has one."""
+    return chat and bool(getattr(tokenizer, "chat_template", None))
+
+
 def _chat_prompts(tokenizer, prompts: list[str], chat: bool) -> list[str]:
-    if not chat or not getattr(tokenizer, "chat_template", None):
+    if not uses_chat_template(tokenizer, chat):
         return prompts
     return [
         tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True)
@@ -137,7 +143,9 @@ def _generate_transformers(model_path: str, prompts: list[str], settings: Genera
     load_s = time.perf_counter() - started
     do_sample, temperature, top_p = _sampling(model.generation_config, settings)
     texts_in = _chat_prompts(tokenizer, prompts, settings.chat)
-    lengths = [len(ids) for ids in tokenizer(texts_in, add_special_tokens=False)["input_ids"]]
+    # a rendered chat template already holds its BOS; raw prompts get the tokenizer's own (e.g. Llama's BOS)
+    special = not uses_chat_template(tokenizer, settings.chat)
+    lengths = [len(ids) for ids in tokenizer(texts_in, add_special_tokens=special)["input_ids"]]
     order = sorted(range(len(prompts)), key=lambda i: -lengths[i])  # longest first: an OOM shows up at once
     batch = settings.batch_size or auto_batch_size(model, max(lengths, default=1) + settings.max_new_tokens, device)
     largest, done, outputs = 0, 0, [""] * len(prompts)
@@ -146,8 +154,8 @@ def _generate_transformers(model_path: str, prompts: list[str], settings: Genera
     while done < len(order):
         chunk = order[done : done + batch]
         try:
-            texts = _generate_batch(model, tokenizer, [texts_in[i] for i in chunk], settings, do_sample,
-                                    temperature, top_p, device)
+            texts = _generate_batch(model, tokenizer, [texts_in[i] for i in chunk], settings, special,
+                                    (do_sample, temperature, top_p), device)
         except torch.OutOfMemoryError as exc:
             if batch == 1:
                 message = "out of memory with batch size 1; fix: lower max_new_tokens or use a bigger GPU"
@@ -165,12 +173,15 @@ def _generate_transformers(model_path: str, prompts: list[str], settings: Genera
                       duration_s=time.perf_counter() - started, load_s=load_s)
 
 
-def _generate_batch(model, tokenizer, prompts, settings, do_sample, temperature, top_p, device) -> list[str]:
+def _generate_batch(model, tokenizer, prompts, settings, special, sampling, device) -> list[str]:
     import torch
 
-    encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
+    do_sample, temperature, top_p = sampling
+    encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=special).to(device)
     kwargs = {"do_sample": do_sample, "max_new_tokens": settings.max_new_tokens,
               "pad_token_id": tokenizer.pad_token_id}
+    if settings.stop:  # stop early instead of generating the whole budget; the text is cut afterwards anyway
+        kwargs |= {"stop_strings": list(settings.stop), "tokenizer": tokenizer}
     kwargs |= {"temperature": temperature, "top_p": top_p} if do_sample else {"temperature": None, "top_p": None,
                                                                              "top_k": None}
     with torch.inference_mode():
@@ -188,7 +199,7 @@ def _generate_vllm(model_path: str, prompts: list[str], settings: GenerationSett
     temperature = settings.temperature if settings.temperature is not None else defaults.temperature
     top_p = settings.top_p if settings.top_p is not None else defaults.top_p
     params = vllm.SamplingParams(temperature=temperature, top_p=top_p, max_tokens=settings.max_new_tokens,
-                                 seed=settings.seed)
+                                 seed=settings.seed, **({"stop": list(settings.stop)} if settings.stop else {}))
     started = time.perf_counter()
     if settings.chat and llm.get_tokenizer().chat_template:
         outputs = llm.chat([[{"role": "user", "content": p}] for p in prompts], params)

@@ -58,7 +58,8 @@ def evaluate_model(model: str, benchmark: str | Benchmark, out_dir: str | Path, 
     items = bench.eval_items(limit=limit)
     if not items:
         raise ConfigError(f"benchmark {bench.spec} gave no items (limit={limit}); fix: raise --limit")
-    settings = settings or GenerationSettings(max_new_tokens=bench.max_new_tokens, chat=bench.chat)
+    settings = settings or GenerationSettings(max_new_tokens=bench.max_new_tokens, chat=bench.chat,
+                                              stop=list(bench.stop))
     progress("eval " + bench.name, 0, len(items))
     generation = generate(model, [item.prompt for item in items], settings, backend=backend, progress=progress)
     scoring_started = time.perf_counter()

@@ -46,6 +46,8 @@ def test_sampled_generation_is_seeded(trained_caesar_path):
     assert first.texts == again.texts
     assert greedy.texts[:3] == greedy.texts[3:6]  # greedy: the same prompt gives the same text, across batches
     assert greedy.batch_size == 5 and greedy.texts[1] == "rangf"
+    stopped = generate(str(trained_caesar_path), ["qzmfe>"], GenerationSettings(max_new_tokens=6, stop=["n"]))
+    assert stopped.texts == ["ran"]  # generation halts at the stop string (the harness then cuts it off)
 
 
 def test_generation_config_is_respected_unless_overridden():
