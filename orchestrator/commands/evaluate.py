@@ -1,6 +1,7 @@
 """`posttrain eval` and `posttrain decontam`: score a model on a benchmark, check a dataset for leaked eval items.
 
     posttrain eval runs/x/model --benchmark arithmetic:digits=3 --limit 100 --json
+    posttrain eval-compare artifacts/0/eval artifacts/3/eval      # paired test per shared benchmark
     posttrain decontam data/train.jsonl --benchmark gsm8k --ngram 13 --json
 
 Only typer and the standard library are imported here; the tools load inside each command.
@@ -83,7 +84,26 @@ def decontam_command(
         typer.echo(f"  {match.eval_id} in row {match.train_row}: '{match.ngram}'")
 
 
+def compare_command(
+    baseline: Annotated[Path, typer.Argument(help="Baseline report .json, or a folder of <benchmark>.json.")],
+    candidate: Annotated[Path, typer.Argument(help="Candidate report .json, or a folder of <benchmark>.json.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a summary.")] = False,
+) -> None:
+    """Paired test of two evaluations (McNemar exact, bootstrap CI); folders compare every shared benchmark."""
+    from posttrain.tools.evaluation import compare_folders, compare_many
+
+    if baseline.is_dir() or candidate.is_dir():
+        guard = compare_folders(baseline, candidate)
+    else:
+        guard = compare_many({baseline.stem: (baseline, candidate)})
+    if as_json:
+        typer.echo(guard.model_dump_json(exclude={"summary"}))
+        return
+    typer.echo(guard.summary)
+
+
 def register(app: typer.Typer) -> None:
-    """Add `eval` and `decontam` to the CLI."""
+    """Add `eval`, `eval-compare` and `decontam` to the CLI."""
     app.command("eval")(eval_command)
+    app.command("eval-compare")(compare_command)
     app.command("decontam")(decontam_command)

@@ -115,3 +115,16 @@ def compare_many(pairs: dict[str, tuple[EvalReport | str | Path, EvalReport | st
     """``check_regressions`` from benchmark name → (baseline report, candidate report)."""
     return check_regressions({name: compare_reports(b, c) for name, (b, c) in pairs.items()})
 
+
+
+def compare_folders(baseline_dir: str | Path, candidate_dir: str | Path) -> RegressionReport:
+    """Regression guard over two eval folders (e.g. ``artifacts/0/eval`` and ``artifacts/3/eval``): every
+    ``<benchmark>.json`` present in both is compared; ConfigError when they share none."""
+    base, cand = Path(baseline_dir), Path(candidate_dir)
+    for folder in (base, cand):
+        if not folder.is_dir():
+            raise ConfigError(f"{folder} is not a folder of evaluation reports; fix: pass the eval folders")
+    names = sorted(p.stem for p in base.glob("*.json") if (cand / p.name).is_file())
+    if not names:
+        raise ConfigError(f"{base} and {cand} share no <benchmark>.json report; fix: evaluate the same benchmarks")
+    return compare_many({name: (base / f"{name}.json", cand / f"{name}.json") for name in names})

@@ -112,3 +112,24 @@ def test_regression_guard_reports_a_tradeoff(tmp_path):
     assert guard.tradeoff and "TRADE-OFF: gains on arithmetic cost caesar" in guard.summary
     only_gain = check_regressions({"arithmetic": guard.comparisons["arithmetic"]})
     assert not only_gain.tradeoff and only_gain.regressed == []
+
+
+def test_eval_compare_cli_on_folders_and_files(tmp_path, capsys):
+    import json
+
+    from posttrain.orchestrator.cli import main
+
+    ids = [f"q{i}" for i in range(60)]
+    base, cand = tmp_path / "it0", tmp_path / "it3"
+    _report(base.parent, "it0", set(ids[:10]), ids)
+    _report(cand.parent, "it3", set(ids[:50]), ids)
+    _report(base.parent, "it0", set(ids[:50]), ids, "caesar")
+    _report(cand.parent, "it3", set(ids[:15]), ids, "caesar")
+    _report(cand.parent, "it3", set(ids), ids, "gsm8k")  # only in the candidate: not compared
+    assert main(["eval-compare", str(base), str(cand), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["improved"], data["regressed"], data["tradeoff"]) == (["arithmetic"], ["caesar"], True)
+    assert set(data["comparisons"]) == {"arithmetic", "caesar"}
+    assert main(["eval-compare", str(base / "arithmetic.json"), str(cand / "arithmetic.json")]) == 0
+    assert "arithmetic: 0.167 -> 0.833" in capsys.readouterr().out
+    assert main(["eval-compare", str(base), str(tmp_path / "missing")]) == 2
