@@ -17,7 +17,7 @@ from posttrain.tools.evaluation.benchmark import AnswerType, Item, Scored
 
 # A number not glued to a preceding digit or closing bracket (so the "-" in "5-3" is an operator, not a sign).
 _NUMBER = re.compile(
-    r"(?<![\w)\].])[-−]?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+(?![\d.]))?|(?<![\w.])[-−]?\.\d+"
+    r"(?<![\w)\].])[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+(?![\d.]))?|(?<![\w.])[-−]?\.\d+"
 )
 _ANSWER_IS = re.compile(r"(?:final answer|the answer|answer)\s*(?:is|:|=)\s*:?\s*(.+)", re.IGNORECASE)
 _LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{\s*([-−]?[\d.,]+)\s*\}\s*\{\s*([-−]?[\d.,]+)\s*\}")
@@ -113,10 +113,13 @@ def _after_answer_marker(completion: str) -> str | None:
 
 
 _CHOICE_PATTERNS = (
-    r"answer\s*(?:is|:)?\s*:?\s*\(?\$?\\?(?:boxed\{|text\{)?([A-J])\b",  # "Answer: B", "the answer is (B)"
+    # "Answer: B", "the answer is (B)"; a lower-case letter only when it stands alone ("answer: b"), so that
+    # "the answer is a photon" does not read as A
+    r"answer\s*(?:is|:)?\s*:?\s*\(?\$?\\?(?:boxed\{|text\{)?((?-i:[A-J])\b|[a-j](?=\s*(?:$|[).}])))",
     r"\\boxed\{\s*(?:\\text\{)?([A-J])\}",  # "\boxed{B}"
     r"\(([A-J])\)",  # "(B)" anywhere: the last one wins
     r"^\s*([A-J])\s*(?:[.):]|$)",  # "B." / "B)" / "B" at the start of the completion
+    r"(?:^|\s)([A-J])[.)]?\s*\Z",  # a capital letter as the very last word: "... is therefore D."
 )
 
 

@@ -27,6 +27,7 @@ from posttrain.tools.evaluation.scorers import (
         ("so 1,250 apples", "1250", "1,250", True),
         ("We get -42 in the end", "-42", "-42", True),
         ("5-3 leaves 2", "2", "2", True),  # "-3" is subtraction, and the last number wins
+        ("so x - 3", "-3", "3", False),  # a spaced minus is an operator, not a sign
         ("It costs 3.50 dollars", "3.5", "3.50", True),
         ("half: 0.5", "1/2", "0.5", True),
         ("That is 3/4 of it", "0.75", "3/4", True),
@@ -77,6 +78,9 @@ def test_latex_gold_falls_back_to_normalised_text():
         ("C", "C"),
         ("\\boxed{D}", "D"),
         ("Answer: E", None),  # only A-D exist
+        ("the answer is a photon", None),  # the article "a" is not a choice
+        ("answer: b", "B"),
+        ("The answer is therefore D.", "D"),
         ("I am not sure", None),
     ],
 )
