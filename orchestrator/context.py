@@ -47,9 +47,9 @@ class RunContext:
         self.bus.publish(Progress(iteration=self.iteration.index, task=task, completed=completed, total=total, info=info))
 
     def model_for_next_training(self, init_from: str) -> str:
-        """The checkpoint a training run starts from: the base model or the best checkpoint so far."""
-        best = self.ledger.best_checkpoint()
-        return best if (init_from == "best" and best) else self.base_model_path
+        """The checkpoint a training run starts from: base, best-scoring, or latest trained (falls back to base)."""
+        chosen = {"best": self.ledger.best_checkpoint, "latest": self.ledger.latest_checkpoint}.get(init_from)
+        return (chosen() if chosen else None) or self.base_model_path
 
     def model_to_evaluate(self) -> str:
         """The checkpoint this iteration produced, else the base model (iteration 0)."""

@@ -16,7 +16,8 @@ class Plan(BaseModel):
     """The Manager's decision for one iteration."""
 
     method: Method = Field(description="Training method for this iteration.")
-    init_from: Literal["base", "best"] = Field("best", description="Start from the base model or the best checkpoint.")
+    init_from: Literal["base", "best", "latest"] = Field(
+        "best", description="Start from the base model, the best-scoring checkpoint, or the latest trained one.")
     max_steps: int = Field(description="Optimizer steps.")
     learning_rate: float = Field(description="Peak learning rate.")
     n_train: int = Field(description="Training rows to build.")
@@ -80,6 +81,12 @@ class Ledger(BaseModel):
     def best_checkpoint(self) -> str | None:
         best, where = self.best()
         return best.checkpoint if (best and where > 0) else None
+
+    def latest_checkpoint(self) -> str | None:
+        for it in reversed(self.iterations):
+            if it.trained:
+                return it.training["checkpoint"]
+        return None
 
     def last_evaluated(self) -> IterationRecord | None:
         for it in reversed(self.iterations):

@@ -25,7 +25,7 @@ def make_manager_tools(ctx: RunContext) -> list[Callable]:
         n_train: Annotated[int, "training rows the DataEngineer should build"],
         rationale: Annotated[str, "why: the measured results that drove it"],
         dissent: Annotated[list[str], "each specialist you overruled: 'Name: what they proposed'"],
-        init_from: Annotated[Literal["base", "best"], "start from the base model or the best checkpoint"] = "best",
+        init_from: Annotated[Literal["base", "best", "latest"], "start from the base model, best-scoring or latest checkpoint"] = "best",
     ) -> RecordedDecision:
         """Record this iteration's plan and the dissent from the debate. Call exactly once after the debate."""
         if not 0 < max_steps <= 100_000 or not 0 < learning_rate < 1 or not 0 < n_train <= 10_000_000:

@@ -35,7 +35,7 @@ def make_trainer_tools(ctx: RunContext) -> list[Callable]:
     def launch_training(method: Annotated[Literal["sft", "grpo"], "training method"],
                         max_steps: Annotated[int, "optimizer steps, e.g. 800"],
                         learning_rate: Annotated[float, "peak learning rate, e.g. 1e-2 for tiny models, 1e-5 real"],
-                        init_from: Annotated[Literal["base", "best"], "start from the base model or best checkpoint"] = "best",
+                        init_from: Annotated[Literal["base", "best", "latest"], "base model, best-scoring or latest checkpoint"] = "best",
                         ) -> TrainingReport:
         """Train on this iteration's dataset as a Ray task (tracked in Trackio), then diagnose the run. Needs the
         DataEngineer's dataset first. Returns status, loss/reward curve summary, checkpoint path and findings."""

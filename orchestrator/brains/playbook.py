@@ -25,7 +25,7 @@ class Regime:
     max_sft_steps: int
 
 
-SMALL = Regime(sft_lr=1e-2, grpo_lr=3e-4, sft_steps=800, grpo_steps=150, n_train=4000, max_sft_steps=3200)
+SMALL = Regime(sft_lr=1e-2, grpo_lr=3e-4, sft_steps=1000, grpo_steps=150, n_train=4000, max_sft_steps=3200)
 LARGE = Regime(sft_lr=1e-4, grpo_lr=1e-6, sft_steps=300, grpo_steps=100, n_train=2000, max_sft_steps=1200)
 
 
@@ -110,7 +110,7 @@ class Playbook:
                     rationale=f"SFT gained {gain:+.3f} (significant) and the loss was still falling: train longer"))
             if score < 0.05:
                 return plan.model_copy(update=dict(
-                    init_from="best", max_steps=min(plan.max_steps * 2, r.max_sft_steps), n_train=plan.n_train * 2,
+                    init_from="latest", max_steps=min(plan.max_steps * 2, r.max_sft_steps), n_train=plan.n_train * 2,
                     rationale=f"score {score:.3f} is still at the floor (the SFT plateau before the jump): "
                               "more steps and fresh data"))
             return Plan(method="grpo", init_from="best", max_steps=r.grpo_steps, learning_rate=r.grpo_lr,

@@ -125,7 +125,7 @@ class PlaybookClient(ChatCompletionClient):
         plan = playbook.next_plan()
         proposals = [playbook.proposal(name) for name in self._debaters()]
         dissent = playbook.dissent(plan, proposals)
-        source = "base model" if plan.init_from == "base" else "best checkpoint"
+        source = {"base": "base model", "best": "best checkpoint", "latest": "latest checkpoint"}[plan.init_from]
         decision = (f"{plan.method.upper()} from the {source} for {plan.max_steps} steps at lr {plan.learning_rate:g} "
                     f"on {plan.n_train} rows, because {plan.rationale}.")
         return {"decision": decision, "method": plan.method, "init_from": plan.init_from,
