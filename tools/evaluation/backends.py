@@ -127,6 +127,7 @@ def _generate_transformers(model_path: str, prompts: list[str], settings: Genera
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the weight-loading bar would interleave with ours on stderr
+    progress("load model", 0, 1)
     started = time.perf_counter()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
@@ -141,6 +142,7 @@ def _generate_transformers(model_path: str, prompts: list[str], settings: Genera
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     load_s = time.perf_counter() - started
+    progress("load model", 1, 1)
     do_sample, temperature, top_p = _sampling(model.generation_config, settings)
     texts_in = _chat_prompts(tokenizer, prompts, settings.chat)
     # a rendered chat template already holds its BOS; raw prompts get the tokenizer's own (e.g. Llama's BOS)
