@@ -1,0 +1,60 @@
+"""Shared set-up for the throughput benches: a random-init Qwen3 (335M or tiny), a word-level tokenizer, documents.
+
+Nothing is downloaded: the tokenizer is a WordLevel vocabulary of made-up words, documents draw Zipf-distributed
+words with lengths uniform in [min_len, max_len] tokens::
+
+    model_dir = build_bench_model(Path("/tmp/bench/model"), size="335m")
+    docs = make_documents(1200, 64, 1024, vocab=32768, seed=0)
+"""
+
+import random
+from pathlib import Path
+
+
+SIZES = {
+    # hidden, layers, heads, kv heads, intermediate, vocab
+    "335m": (1024, 24, 16, 8, 3072, 32768),
+    "tiny": (128, 2, 4, 2, 512, 2048),
+}
+
+
+def word(i: int) -> str:
+    return f"w{i}"
+
+
+def build_bench_model(out: Path, size: str) -> Path:
+    """Save a random-init Qwen3 of the given size with a WordLevel tokenizer; reused when already there."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, Qwen3Config, Qwen3ForCausalLM
+
+    if (out / "config.json").exists():
+        return out
+    hidden, layers, heads, kv, inter, vocab_size = SIZES[size]
+    specials = ["<pad>", "<unk>", "<bos>", "<eos>"]
+    vocab = {t: i for i, t in enumerate(specials + [word(i) for i in range(vocab_size - len(specials))])}
+    core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, bos_token="<bos>", eos_token="<eos>",
+                                        pad_token="<pad>", unk_token="<unk>", model_max_length=4096)
+    config = Qwen3Config(vocab_size=vocab_size, hidden_size=hidden, intermediate_size=inter, num_hidden_layers=layers,
+                         num_attention_heads=heads, num_key_value_heads=kv, head_dim=hidden // heads,
+                         max_position_embeddings=4096, tie_word_embeddings=True, bos_token_id=2, eos_token_id=3,
+                         pad_token_id=0)
+    torch.manual_seed(0)
+    model = Qwen3ForCausalLM(config)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def make_documents(n: int, min_len: int, max_len: int, vocab: int, seed: int = 0) -> list[str]:
+    """`n` documents of made-up words, lengths uniform in [min_len, max_len] tokens (Zipf word frequencies)."""
+    rng = random.Random(seed)
+    weights = [1.0 / (rank + 1) for rank in range(vocab - 4)]
+    docs = []
+    for _ in range(n):
+        length = rng.randint(min_len, max_len)
+        docs.append(" ".join(word(i) for i in rng.choices(range(vocab - 4), weights=weights, k=length)))
+    return docs
