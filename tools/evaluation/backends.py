@@ -120,6 +120,18 @@ def dtype_for(device: str):
     return torch.bfloat16 if device.startswith("cuda") else torch.float32
 
 
+def _tokenizer_source(model_path: str) -> str:
+    """A LoRA adapter folder saved without its tokenizer borrows the base model's (named in adapter_config.json)."""
+    import json
+    from pathlib import Path
+
+    folder = Path(model_path)
+    adapter = folder / "adapter_config.json"
+    if adapter.is_file() and not (folder / "tokenizer_config.json").is_file():
+        return json.loads(adapter.read_text())["base_model_name_or_path"]
+    return model_path
+
+
 def _generate_transformers(model_path: str, prompts: list[str], settings: GenerationSettings,
                            progress: ProgressFn) -> Generation:
     import torch
@@ -131,7 +143,7 @@ def _generate_transformers(model_path: str, prompts: list[str], settings: Genera
     started = time.perf_counter()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
-        tokenizer = AutoTokenizer.from_pretrained(model_path)
+        tokenizer = AutoTokenizer.from_pretrained(_tokenizer_source(model_path))
         model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype_for(device)).to(device).eval()
     except OSError as exc:  # missing files, unknown Hub id, offline mode
         raise EvalError(
@@ -192,7 +204,13 @@ def _generate_batch(model, tokenizer, prompts, settings, special, sampling, devi
 
 
 def _generate_vllm(model_path: str, prompts: list[str], settings: GenerationSettings) -> Generation:
+    from pathlib import Path
+
     import vllm
+
+    if (Path(model_path) / "adapter_config.json").is_file():
+        raise ConfigError(f"{model_path} is a LoRA adapter; fix: merge it into the base model first, or use "
+                          "--backend transformers (it loads adapters through peft)")
 
     started = time.perf_counter()
     llm = vllm.LLM(model=model_path, seed=settings.seed)

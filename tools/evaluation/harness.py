@@ -22,8 +22,11 @@ def _check_model(model: str) -> None:
     looks_local = model.startswith((".", "/", "~")) or path.exists() or model.count("/") > 1
     if looks_local and not path.exists():
         raise ConfigError(f"model path {model} does not exist; fix: give a saved model folder or a Hub id (org/name)")
-    if path.exists() and not (path / "config.json").exists():
-        raise ConfigError(f"{model} has no config.json, so it is not a saved model; fix: point to the model folder")
+    if path.exists() and not any((path / name).exists() for name in ("config.json", "adapter_config.json")):
+        raise ConfigError(
+            f"{model} has no config.json (nor adapter_config.json), so it is not a saved model or LoRA adapter; "
+            "fix: point to the model folder"
+        )
 
 
 def _score_all(bench: Benchmark, items, texts: list[str], progress: ProgressFn) -> list[ItemRecord]:

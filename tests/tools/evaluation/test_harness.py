@@ -120,3 +120,16 @@ def test_humaneval_end_to_end_scores_in_the_sandbox(tiny_model_path, own_fixture
     records = load_records(report)
     assert report.path.endswith("humaneval.json") and report.n == 3 and report.score == 0.0
     assert {r.extracted for r in records} <= {"failed", "timeout"}  # random text is not a passing solution
+
+
+def test_lora_adapter_folder_is_evaluated_through_peft(trained_caesar_path, tmp_path):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(trained_caesar_path)
+    adapter = get_peft_model(base, LoraConfig(r=2, target_modules=["q_proj", "v_proj"]))  # zero-init B: no change
+    adapter.save_pretrained(tmp_path / "adapter")  # adapter weights only: no config.json, no tokenizer
+    assert not (tmp_path / "adapter" / "config.json").exists()
+    merged = evaluate_model(str(trained_caesar_path), "caesar", tmp_path / "full", limit=20)
+    via_adapter = evaluate_model(str(tmp_path / "adapter"), "caesar", tmp_path / "lora", limit=20)
+    assert via_adapter.score == merged.score > 0.5
