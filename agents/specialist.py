@@ -51,6 +51,16 @@ class Specialist:
 
 SpecialistFactory = Callable[[Any], Specialist]
 
+
+def builtin_specialist(config: Any, role_folder: str, model_client: Any,
+                       bind_tools: "Callable[[RunContext], Sequence[Callable]]") -> Specialist:
+    """A built-in role from its config (name, description, debate_stance) and its prompt.md."""
+    from posttrain.agents.prompts import load_prompt
+
+    return Specialist(name=config.name, description=config.description, system_message=load_prompt(role_folder),
+                      debate_stance=config.debate_stance, model_client=model_client, bind_tools=bind_tools,
+                      builtin=True)
+
 # Delegation order of the built-in work phase: techniques → data → training → evaluation.
 BUILTIN_ROLES = ("Librarian", "DataEngineer", "Trainer", "Evaluator")
 

@@ -2,8 +2,7 @@
 
 from pydantic import BaseModel, Field
 
-from posttrain.agents.prompts import load_prompt
-from posttrain.agents.specialist import Specialist
+from posttrain.agents.specialist import Specialist, builtin_specialist
 
 
 class DataEngineerConfig(BaseModel):
@@ -22,13 +21,4 @@ def build_data_engineer(model_client, config: DataEngineerConfig | None = None) 
     """Build the DataEngineer specialist around a brain's model client."""
     from posttrain.agents.data_engineer.tools import make_data_engineer_tools
 
-    config = config or DataEngineerConfig()
-    return Specialist(
-        name=config.name,
-        description=config.description,
-        system_message=load_prompt("data_engineer"),
-        debate_stance=config.debate_stance,
-        model_client=model_client,
-        bind_tools=make_data_engineer_tools,
-        builtin=True,
-    )
+    return builtin_specialist(config or DataEngineerConfig(), "data_engineer", model_client, make_data_engineer_tools)

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from posttrain.orchestrator.context import RunContext
+from posttrain.tools.hub import DatasetHits, DatasetReport
 
 
 class BuiltDataset(BaseModel):
@@ -36,11 +37,11 @@ def make_data_engineer_tools(ctx: RunContext) -> list[Callable]:
                    f"saved {artifact.path}.")
         return BuiltDataset(summary=summary, artifact=record)
 
-    def search_datasets(query: Annotated[str, "keywords, e.g. 'grade school math'"], limit: int = 10):
+    def search_datasets(query: Annotated[str, "keywords, e.g. 'grade school math'"], limit: int = 10) -> DatasetHits:
         """Search Hugging Face Hub datasets by keyword (sorted by downloads). Offline trouble is reported, not raised."""
         return _search_datasets(query, limit=limit)
 
-    def inspect_dataset(dataset_id: Annotated[str, "Hub dataset id, e.g. 'openai/gsm8k'"]):
+    def inspect_dataset(dataset_id: Annotated[str, "Hub dataset id, e.g. 'openai/gsm8k'"]) -> DatasetReport:
         """Inspect a Hub dataset: configs, splits, sizes, schema, sample rows, licence, gating and fit per method."""
         return _inspect_dataset(dataset_id)
 

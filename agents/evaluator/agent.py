@@ -2,8 +2,7 @@
 
 from pydantic import BaseModel, Field
 
-from posttrain.agents.prompts import load_prompt
-from posttrain.agents.specialist import Specialist
+from posttrain.agents.specialist import Specialist, builtin_specialist
 
 
 class EvaluatorConfig(BaseModel):
@@ -22,13 +21,4 @@ def build_evaluator(model_client, config: EvaluatorConfig | None = None) -> Spec
     """Build the Evaluator specialist around a brain's model client."""
     from posttrain.agents.evaluator.tools import make_evaluator_tools
 
-    config = config or EvaluatorConfig()
-    return Specialist(
-        name=config.name,
-        description=config.description,
-        system_message=load_prompt("evaluator"),
-        debate_stance=config.debate_stance,
-        model_client=model_client,
-        bind_tools=make_evaluator_tools,
-        builtin=True,
-    )
+    return builtin_specialist(config or EvaluatorConfig(), "evaluator", model_client, make_evaluator_tools)

@@ -2,8 +2,7 @@
 
 from pydantic import BaseModel, Field
 
-from posttrain.agents.prompts import load_prompt
-from posttrain.agents.specialist import Specialist
+from posttrain.agents.specialist import Specialist, builtin_specialist
 
 
 class LibrarianConfig(BaseModel):
@@ -22,13 +21,4 @@ def build_librarian(model_client, config: LibrarianConfig | None = None) -> Spec
     """Build the Librarian specialist around a brain's model client."""
     from posttrain.agents.librarian.tools import make_librarian_tools
 
-    config = config or LibrarianConfig()
-    return Specialist(
-        name=config.name,
-        description=config.description,
-        system_message=load_prompt("librarian"),
-        debate_stance=config.debate_stance,
-        model_client=model_client,
-        bind_tools=make_librarian_tools,
-        builtin=True,
-    )
+    return builtin_specialist(config or LibrarianConfig(), "librarian", model_client, make_librarian_tools)

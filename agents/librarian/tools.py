@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from posttrain.orchestrator.context import RunContext
+from posttrain.tools.papers import PaperHits
 
 
 class TechniqueFindings(BaseModel):
@@ -41,7 +42,7 @@ def make_librarian_tools(ctx: RunContext) -> list[Callable]:
         )
 
     def search_papers(query: Annotated[str, "keywords, e.g. 'GRPO math reasoning'"],
-                      source: Literal["arxiv", "s2", "hf", "all"] = "all", limit: int = 10):
+                      source: Literal["arxiv", "s2", "hf", "all"] = "all", limit: int = 10) -> PaperHits:
         """Search papers on arXiv, Semantic Scholar and HF Papers (cached on disk). Returns ids, titles, authors,
         years and abstracts; network trouble is reported in `errors`, never raised."""
         return _search_papers(query, source=source, limit=limit)

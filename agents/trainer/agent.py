@@ -2,8 +2,7 @@
 
 from pydantic import BaseModel, Field
 
-from posttrain.agents.prompts import load_prompt
-from posttrain.agents.specialist import Specialist
+from posttrain.agents.specialist import Specialist, builtin_specialist
 
 
 class TrainerConfig(BaseModel):
@@ -22,13 +21,4 @@ def build_trainer(model_client, config: TrainerConfig | None = None) -> Speciali
     """Build the Trainer specialist around a brain's model client."""
     from posttrain.agents.trainer.tools import make_trainer_tools
 
-    config = config or TrainerConfig()
-    return Specialist(
-        name=config.name,
-        description=config.description,
-        system_message=load_prompt("trainer"),
-        debate_stance=config.debate_stance,
-        model_client=model_client,
-        bind_tools=make_trainer_tools,
-        builtin=True,
-    )
+    return builtin_specialist(config or TrainerConfig(), "trainer", model_client, make_trainer_tools)

@@ -1,0 +1,75 @@
+"""Each built-in specialist: its tools are valid AgentChat tools (docstring + annotations), and a scripted model
+call drives the real tool into the ledger."""
+
+import asyncio
+import inspect
+
+import pytest
+from autogen_core import FunctionCall
+from autogen_core.models import CreateResult, ModelFamily, RequestUsage
+from autogen_core.tools import FunctionTool
+from autogen_ext.models.replay import ReplayChatCompletionClient
+
+from posttrain.agents.manager.tools import make_manager_tools
+from posttrain.agents.specialist import builtin_factories
+from posttrain.orchestrator.config import RunConfig
+from posttrain.orchestrator.context import RunContext
+from posttrain.orchestrator.events import EventBus, ScoreReported
+from posttrain.orchestrator.ledger import IterationRecord, Ledger
+from posttrain.orchestrator.workspace import RunWorkspace
+
+
+TOOL_INFO = {"vision": False, "function_calling": True, "json_output": False, "family": ModelFamily.UNKNOWN,
+             "structured_output": False}
+
+
+@pytest.fixture
+def ctx(tmp_path, tiny_model_path):
+    cfg = RunConfig(goal="Teach the base model 2-digit addition", benchmark="arithmetic:digits=2,n_eval=40",
+                    run_dir=str(tmp_path / "run"))
+    ledger = Ledger(iterations=[IterationRecord(index=0, phase="work")])
+    return RunContext(config=cfg, workspace=RunWorkspace.create(tmp_path / "run"), ledger=ledger, bus=EventBus(),
+                      base_model_path=str(tiny_model_path))
+
+
+def test_every_tool_is_documented_and_typed(ctx):
+    tools = list(make_manager_tools(ctx))
+    for name, factory in builtin_factories().items():
+        specialist = factory(None)
+        assert specialist.name == name and specialist.system_message and specialist.debate_stance
+        tools += specialist.all_tools(ctx)
+    for tool in tools:
+        doc = inspect.getdoc(tool)
+        assert doc and len(doc.splitlines()[0]) > 20, f"{tool.__name__} needs a docstring the model can read"
+        signature = inspect.signature(tool)
+        assert signature.return_annotation is not inspect.Signature.empty, tool.__name__
+        assert all(p.annotation is not inspect.Parameter.empty for p in signature.parameters.values()), tool.__name__
+        FunctionTool(tool, description=doc)  # builds the JSON schema the model sees
+
+
+def test_evaluator_tool_call_records_the_baseline(ctx):
+    from autogen_agentchat.agents import AssistantAgent
+    from autogen_agentchat.messages import ToolCallExecutionEvent
+
+    call = CreateResult(finish_reason="function_calls", cached=False, usage=RequestUsage(0, 0),
+                        content=[FunctionCall(id="c1", name="evaluate_checkpoint", arguments="{}")])
+    client = ReplayChatCompletionClient([call, "Baseline recorded."], model_info=TOOL_INFO)
+    evaluator = builtin_factories()["Evaluator"](client)
+    agent = AssistantAgent("Evaluator", client, tools=evaluator.all_tools(ctx), reflect_on_tool_use=True)
+    scores = []
+    ctx.bus.subscribe(lambda item: scores.append(item) if isinstance(item, ScoreReported) else None)
+    result = asyncio.run(agent.run(task="measure the baseline"))
+    executed = next(m for m in result.messages if isinstance(m, ToolCallExecutionEvent))
+    assert not executed.content[0].is_error, executed.content[0].content
+    assert ctx.ledger.baseline is not None and ctx.ledger.baseline.n == 40
+    assert '"summary": "Baseline' in executed.content[0].content
+    assert scores and scores[0].n == 40
+
+
+def test_trainer_without_dataset_tells_the_agent_what_to_do(ctx):
+    ctx.ledger.iterations.append(IterationRecord(index=1, phase="work"))
+    launch = builtin_factories()["Trainer"](None).all_tools(ctx)[0]
+    from posttrain.tools.errors import ToolError
+
+    with pytest.raises(ToolError, match="ask the DataEngineer"):
+        launch(method="sft", max_steps=10, learning_rate=1e-3)
