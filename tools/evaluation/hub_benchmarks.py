@@ -35,6 +35,13 @@ def _gsm8k_row(row: dict[str, Any], index: int, seed: int) -> Item:
     return Item(id=f"gsm8k-{index}", prompt=row["question"] + _BOXED_INSTRUCTION, answer=final)
 
 
+def _gsm8k_shot(row: dict[str, Any]) -> tuple[str, str]:
+    """(question, worked answer) of a gsm8k train row, the answer ending "The answer is N." for few-shot prompts."""
+    solution, _, final = row["answer"].rpartition("####")
+    solution = re.sub(r"<<[^>]*>>", "", solution).strip()  # drop the calculator annotations
+    return row["question"], f"{solution}\nThe answer is {final.strip()}."
+
+
 def _math500_row(row: dict[str, Any], index: int, seed: int) -> Item:
     meta = {"subject": row.get("subject"), "level": row.get("level")}
     item_id = row.get("unique_id") or f"math500-{index}"
@@ -79,13 +86,17 @@ class HubSource:
     stop: tuple[str, ...] = ()
     configs: tuple[str, ...] = ()  # allowed positional variants, e.g. gpqa:diamond
     gated: bool = False
+    shot_split: str | None = None  # split the few-shot examples come from (never the eval split)
+    to_shot: Callable[[dict[str, Any]], tuple[str, str]] | None = None
 
 
 HUB_SOURCES: dict[str, HubSource] = {
     source.name: source
     for source in (
         HubSource("gsm8k", "openai/gsm8k", "main", "test", "numeric", 512, _gsm8k_row,
-                  "1319 grade-school word problems; numeric answer, \\boxed{} requested"),
+                  "1319 grade-school word problems; numeric answer, \\boxed{} requested (shots=k: k train "
+                  "examples as 'Question: ... Answer: ... The answer is N.', for base models)",
+                  shot_split="train", to_shot=_gsm8k_shot),
         HubSource("math500", "HuggingFaceH4/MATH-500", None, "test", "numeric", 2048, _math500_row,
                   "500 MATH competition problems; numbers compared as values, LaTeX normalised"),
         HubSource("aime2025", "MathArena/aime_2025", None, "train", "numeric", 4096, _aime_row,
@@ -106,19 +117,26 @@ class HubBenchmark(Benchmark):
     has_generator = False
 
     def __init__(self, source: HubSource, variant: str | None = None, revision: str | None = None,
-                 seed: int = 0, rows: list[dict[str, Any]] | None = None):
+                 seed: int = 0, shots: int = 0, rows: list[dict[str, Any]] | None = None):
         if variant is not None and variant not in source.configs:
             valid = ", ".join(f"{source.name}:{c}" for c in source.configs) or f"{source.name} (no variants)"
             raise ConfigError(f"unknown variant '{variant}' of {source.name}; use one of: {valid}")
-        self.source, self.revision, self.seed = source, revision, seed
+        if shots and source.to_shot is None:
+            raise ConfigError(f"{source.name} has no few-shot format; fix: drop shots= (only gsm8k takes it)")
+        if not 0 <= shots <= 32:
+            raise ConfigError(f"shots must be 0-32, got {shots}; fix: e.g. gsm8k:shots=8")
+        self.source, self.revision, self.seed, self.shots = source, revision, seed, shots
         self.config = f"gpqa_{variant}" if source.name == "gpqa" and variant else source.config
         self.name = source.name if variant in (None, "main") else f"{source.name}_{variant}"
         parts = [variant] if variant else []
         parts += [f"revision={revision}"] if revision else []
         parts += [f"seed={seed}"] if source.answer_type == "choice" else []
+        parts += [f"shots={shots}"] if shots else []
         self.spec = source.name + (":" + ",".join(parts) if parts else "")
         self.answer_type, self.max_new_tokens = source.answer_type, source.max_new_tokens
         self.chat, self.stop, self.description = source.chat, source.stop, source.description
+        if shots:  # a base model continues the pattern; stop before it invents the next question
+            self.stop = (*self.stop, "\n\nQuestion:", "\nQuestion:")
         self._rows = rows
 
     def item_from_row(self, row: dict[str, Any], index: int) -> Item:
@@ -131,16 +149,17 @@ class HubBenchmark(Benchmark):
                 f"pin an older revision (spec '{self.source.name}:revision=<sha>') or update the mapping"
             ) from exc
 
-    def load_rows(self) -> list[dict[str, Any]]:
-        """Download (or read from the datasets cache) the split named in the registry."""
+    def load_rows(self, split: str | None = None) -> list[dict[str, Any]]:
+        """Download (or read from the datasets cache) the split named in the registry (or ``split``)."""
+        split = split or self.source.split
         try:
             from datasets import load_dataset
 
-            dataset = load_dataset(self.source.dataset, self.config, split=self.source.split, revision=self.revision)
+            dataset = load_dataset(self.source.dataset, self.config, split=split, revision=self.revision)
         except Exception as exc:  # datasets raises many types: offline, gated, missing revision
             hint = " (gated: accept its terms on the Hub and set HF_TOKEN)" if self.source.gated else ""
             raise ToolError(
-                f"could not load {self.source.dataset} config={self.config} split={self.source.split}{hint}: "
+                f"could not load {self.source.dataset} config={self.config} split={split}{hint}: "
                 f"{type(exc).__name__}: {str(exc)[:300]}; check the network (HF_HUB_OFFLINE unset) or use a "
                 "local benchmark file (--benchmark items.jsonl)"
             ) from exc
@@ -150,7 +169,20 @@ class HubBenchmark(Benchmark):
         """All rows of the registry split mapped to items, in dataset order (``limit`` keeps the first ones)."""
         if self._rows is None:
             self._rows = self.load_rows()
-        return take([self.item_from_row(row, i) for i, row in enumerate(self._rows)], limit)
+        items = take([self.item_from_row(row, i) for i, row in enumerate(self._rows)], limit)
+        if not self.shots:
+            return items
+        prefix = self.few_shot_prefix(self.load_rows(self.source.shot_split)[: self.shots])
+        few_shot = []
+        for item, row in zip(items, self._rows, strict=False):  # items may be cut by limit
+            question, _ = self.source.to_shot(row)  # only the question of an eval row is shown
+            few_shot.append(item.model_copy(update={"prompt": f"{prefix}Question: {question}\nAnswer:"}))
+        return few_shot
+
+    def few_shot_prefix(self, rows: list[dict[str, Any]]) -> str:
+        """The worked examples put before each question when ``shots`` > 0 (taken from the train split)."""
+        shots = [self.source.to_shot(row) for row in rows]
+        return "".join(f"Question: {question}\nAnswer: {answer}\n\n" for question, answer in shots)
 
 
 def normalise_variant(text: str) -> str:

@@ -88,8 +88,8 @@ def get_benchmark(spec: str) -> Benchmark:
             raise ConfigError(f"'{name}' takes at most one variant, got {positional}")
         variant = normalise_variant(positional[0]) if positional else None
         for key in params:
-            if key not in ("revision", "seed"):
-                raise ConfigError(f"unknown parameter '{key}' for benchmark '{name}'; valid: revision, seed")
+            if key not in ("revision", "seed", "shots"):
+                raise ConfigError(f"unknown parameter '{key}' for benchmark '{name}'; valid: revision, seed, shots")
         kwargs = _convert(HubBenchmark, name, params)
         return HubBenchmark(HUB_SOURCES[name], variant=variant, **kwargs)
     raise ConfigError(f"unknown benchmark '{name}'; use one of: {_valid_names()}")

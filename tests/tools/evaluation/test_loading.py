@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from posttrain.tools.errors import ToolError
+from posttrain.tools.errors import ConfigError, ToolError
 from posttrain.tools.evaluation import get_benchmark, load_train_texts
 from posttrain.tools.evaluation.hub_benchmarks import HUB_SOURCES, HubBenchmark
 
@@ -85,3 +85,29 @@ def test_decontam_reads_a_saved_dataset_folder(tmp_path):
     assert load_train_texts(str(folder), split="test") == ["zzzzz>\naaaaa"]
     with pytest.raises(ToolError, match="could not load dataset 'nobody/nothing'"):
         load_train_texts("nobody/nothing")
+
+
+def test_gsm8k_few_shot_takes_examples_from_the_train_split(own_fixtures, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    repo = tmp_path / "openai-gsm8k"
+    (repo / "main").mkdir(parents=True)
+    rows = _rows(own_fixtures, "gsm8k")
+    pq.write_table(pa.Table.from_pylist(rows[:1]), repo / "main" / "test-00000-of-00001.parquet")
+    pq.write_table(pa.Table.from_pylist(rows[1:]), repo / "main" / "train-00000-of-00001.parquet")
+    (repo / "README.md").write_text("---\nconfigs:\n- config_name: main\n  data_files:\n  - split: test\n"
+                                    "    path: main/test-*\n  - split: train\n    path: main/train-*\n---\n")
+    bench = HubBenchmark(replace(HUB_SOURCES["gsm8k"], dataset=str(repo)), shots=1)
+    assert bench.spec == "gsm8k:shots=1" and "\nQuestion:" in bench.stop
+    (item,) = bench.eval_items()
+    assert item.prompt == (
+        "Question: A farm sells 1,200 eggs a day for 5 days. How many eggs does it sell?\n"
+        "Answer: It sells 1,200 * 5 = 6,000 eggs.\nThe answer is 6,000.\n\n"
+        "Question: A baker makes 48 rolls in the morning and 27 in the afternoon. He sells 60. "
+        "How many are left?\nAnswer:"
+    )
+    assert item.answer == "15" and bench.score(" 75 - 60 = 15.\nThe answer is 15.", item).correct
+    assert get_benchmark("gsm8k:shots=8").spec == "gsm8k:shots=8"
+    with pytest.raises(ConfigError, match="only gsm8k takes it"):
+        get_benchmark("math500:shots=4")
