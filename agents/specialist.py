@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, Field
+
 
 if TYPE_CHECKING:
     from posttrain.orchestrator.context import RunContext
@@ -50,6 +52,14 @@ class Specialist:
 
 
 SpecialistFactory = Callable[[Any], Specialist]
+
+
+class SpecialistConfig(BaseModel):
+    """What a user can change about a built-in role without writing a plug-in."""
+
+    name: str = Field(description="Agent name in the team and the transcript.")
+    description: str = Field(description="What the Manager reads when delegating.")
+    debate_stance: str = Field(description="What this specialist argues from in debates.")
 
 
 def builtin_specialist(config: Any, role_folder: str, model_client: Any,

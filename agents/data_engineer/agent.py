@@ -1,20 +1,12 @@
 """The DataEngineer: its config and factory. The factory is what `--agent` plug-ins provide too."""
 
-from pydantic import BaseModel, Field
-
-from posttrain.agents.specialist import Specialist, builtin_specialist
+from posttrain.agents.specialist import Specialist, SpecialistConfig, builtin_specialist
 
 
-class DataEngineerConfig(BaseModel):
-    name: str = Field("DataEngineer", description="Agent name in the team and the transcript.")
-    description: str = Field(
-        "Builds, verifies and decontaminates training data (synthetic generators, Hub datasets) and reports its quality.",
-        description="What the Manager reads when delegating.",
-    )
-    debate_stance: str = Field(
-        "argues from the data: size, label accuracy, contamination and epochs seen",
-        description="What this specialist argues from in debates.",
-    )
+class DataEngineerConfig(SpecialistConfig):
+    name: str = "DataEngineer"
+    description: str = "Builds, verifies and decontaminates training data (synthetic generators, Hub datasets) and reports its quality."
+    debate_stance: str = "argues from the data: size, label accuracy, contamination and epochs seen"
 
 
 def build_data_engineer(model_client, config: DataEngineerConfig | None = None) -> Specialist:

@@ -1,20 +1,12 @@
 """The Librarian: its config and factory. The factory is what `--agent` plug-ins provide too."""
 
-from pydantic import BaseModel, Field
-
-from posttrain.agents.specialist import Specialist, builtin_specialist
+from posttrain.agents.specialist import Specialist, SpecialistConfig, builtin_specialist
 
 
-class LibrarianConfig(BaseModel):
-    name: str = Field("Librarian", description="Agent name in the team and the transcript.")
-    description: str = Field(
-        "Finds techniques and papers (arXiv, Semantic Scholar, HF Papers) for the plan and cites them by id.",
-        description="What the Manager reads when delegating.",
-    )
-    debate_stance: str = Field(
-        "argues from the literature: which technique fits the current failure mode, with paper ids and reported hyperparameters",
-        description="What this specialist argues from in debates.",
-    )
+class LibrarianConfig(SpecialistConfig):
+    name: str = "Librarian"
+    description: str = "Finds techniques and papers (arXiv, Semantic Scholar, HF Papers) for the plan and cites them by id."
+    debate_stance: str = "argues from the literature: which technique fits the current failure mode, with paper ids and reported hyperparameters"
 
 
 def build_librarian(model_client, config: LibrarianConfig | None = None) -> Specialist:
