@@ -75,3 +75,27 @@ def test_dataset_checks_and_loading(tmp_path, sft_data, messages_data):
     assert load_train_dataset(str(tmp_path / "data.parquet")).num_rows == 256
     with pytest.raises(ConfigError, match="cannot load Hub dataset"):
         load_train_dataset("someone/not-here")
+
+
+def test_packed_rows_do_not_attend_across_documents(tiny_model_path):
+    """What SFTSpec(packing=True) relies on: TRL's padding-free rows carry position_ids (use_cache=False), and
+    transformers turns them into a block-diagonal mask, so a packed document sees only itself."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_path, attn_implementation="sdpa").train()
+    first, second = torch.randint(5, 60, (1, 7)), torch.randint(5, 60, (1, 5))
+    packed = model(input_ids=torch.cat([first, second], 1), use_cache=False,
+                   position_ids=torch.cat([torch.arange(7), torch.arange(5)])[None]).logits
+    alone = model(input_ids=second, use_cache=False).logits
+    assert torch.allclose(packed[:, 7:], alone, atol=1e-4)
+
+
+def test_packing_spec_trains(tiny_model_path, sft_data, tmp_path):
+    from posttrain.tools.training.result import read_metrics_file
+    from posttrain.tools.training.sft import train_sft
+
+    spec = SFTSpec(base_model=str(tiny_model_path), dataset=sft_data, packing=True, batch_size=4, max_length=64,
+                   max_steps=5, logging_steps=5)
+    train_sft(spec, tmp_path, project="t-pack", run_name="pack", use_gpu=False)
+    assert read_metrics_file(tmp_path / "metrics.jsonl")[0]["loss"] > 0
