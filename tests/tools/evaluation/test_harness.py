@@ -96,11 +96,12 @@ def test_bad_inputs_are_config_errors(tiny_model_path, tmp_path):
 
 @pytest.mark.slow
 def test_arithmetic_baseline_vs_trained(tiny_model_path, tmp_path):
-    # 500 steps of clean SFT on 2-digit addition (pinned seed; CPU runs are deterministic): ~15/200 right vs 0/200
+    # 500 steps of clean SFT on 2-digit addition (pinned seed; CPU runs are deterministic): 21/200 right vs 0/200,
+    # at the start of the model's "grokking" jump, so the assertions stay loose (significant, CIs apart)
     from tests.tools.evaluation.conftest import sft_on_benchmark
 
     spec = "arithmetic:digits=2"
-    trained_path = sft_on_benchmark(tiny_model_path, tmp_path / "arith", spec, steps=500, lr=1e-2)
+    trained_path = sft_on_benchmark(tiny_model_path, tmp_path / "arith", spec, steps=500, lr=2e-2)
     base = evaluate_model(str(tiny_model_path), spec, tmp_path / "base")
     trained = evaluate_model(str(trained_path), spec, tmp_path / "trained")
     assert base.n == trained.n == 200 and base.correct == 0
