@@ -42,6 +42,7 @@ class ContaminationReport(BaseModel):
     contaminated_train_rows: list[int] = Field(description="Training row indices that contain an eval n-gram.")
     rate: float = Field(description="Share of eval items that are contaminated (0-1).")
     examples: list[ContaminationMatch] = Field(default_factory=list, description="Up to 20 matches, for review.")
+    template_ngrams: int = Field(0, description="Eval n-grams ignored as template text (in too many items).")
 
 
 def _tokenize(texts: Sequence[str]):
@@ -80,9 +81,21 @@ def _window_hashes(ids, length: int):
     return hashes
 
 
+def eval_text(item: Item) -> str:
+    """The part of an eval item that must not leak: the raw question (``meta["question"]``) when the benchmark
+    keeps it apart from its prompt template, else the whole prompt."""
+    return str(item.meta.get("question") or item.prompt)
+
+
+def _template_limit(n_items: int) -> int:
+    """An n-gram found in more eval items than this is template text (an instruction every prompt repeats)."""
+    return max(3, n_items // 50)
+
+
 def _eval_index(eval_items: Sequence[Item], n: int):
-    """Vocabulary of eval words, and per window length the hash → [(eval index, word ids)] table."""
-    words, rows = _tokenize([item.prompt for item in eval_items])
+    """Vocabulary of eval words, per window length the hash → [(eval index, word ids)] table, and the number
+    of template n-grams left out (shared by too many items to say anything about one of them)."""
+    words, rows = _tokenize([eval_text(item) for item in eval_items])
     vocab: dict[str, int] = {}
     per_item: list[list[int]] = [[] for _ in eval_items]
     for word, row in zip(words.to_pylist(), rows.to_pylist(), strict=True):
@@ -92,8 +105,15 @@ def _eval_index(eval_items: Sequence[Item], n: int):
         length = min(n, len(ids))
         for start in range(len(ids) - length + 1 if length else 0):
             gram = tuple(ids[start : start + length])
-            tables.setdefault(length, {}).setdefault(_hash_words(gram), []).append((index, gram))
-    return vocab, tables
+            entries = tables.setdefault(length, {}).setdefault(_hash_words(gram), [])
+            if not entries or entries[-1] != (index, gram):  # an n-gram repeated inside one item counts once
+                entries.append((index, gram))
+    limit, dropped = _template_limit(len(eval_items)), 0
+    for table in tables.values():
+        for key in [key for key, entries in table.items() if len({i for i, _ in entries}) > limit]:
+            del table[key]
+            dropped += 1
+    return vocab, tables, dropped
 
 
 def _train_corpus(train_texts: Sequence[str], vocab: dict[str, int]):
@@ -120,8 +140,10 @@ def _train_corpus(train_texts: Sequence[str], vocab: dict[str, int]):
 def check_contamination(train_texts: Sequence[str], eval_items: Sequence[Item], *, n: int = 8) -> ContaminationReport:
     """Find eval items whose prompt shares a word n-gram (default n=8; 8-13 is usual) with any training text.
 
-    Training texts are whole rows (prompt + answer, or a chat flattened to text). Returns the contaminated eval
-    ids (eval order), the training rows that contain them (sorted), the contaminated share of the eval set and a
+    Training texts are whole rows (prompt + answer, or a chat flattened to text). Eval text is the raw question
+    (``meta["question"]``) when the benchmark stores it, else the prompt; n-grams shared by more than
+    max(3, 2%) of the eval items are instruction boilerplate and ignored. Returns the contaminated eval ids
+    (eval order), the training rows that contain them (sorted), the contaminated share of the eval set and a
     few example matches. Items shorter than n words must appear whole.
     """
     import numpy as np
@@ -130,7 +152,7 @@ def check_contamination(train_texts: Sequence[str], eval_items: Sequence[Item], 
 
     if not 1 <= n <= 64:
         raise ConfigError(f"ngram n must be between 1 and 64 (8-13 is usual), got {n}")
-    vocab, tables = _eval_index(eval_items, n)
+    vocab, tables, template_ngrams = _eval_index(eval_items, n)
     corpus, row_of = _train_corpus(train_texts, vocab)
     words = {v: k for k, v in vocab.items()}
     eval_hit, train_hit, examples = set(), set(), []
@@ -153,7 +175,7 @@ def check_contamination(train_texts: Sequence[str], eval_items: Sequence[Item], 
     return ContaminationReport(
         ngram=n, n_eval=len(eval_items), n_train=len(train_texts), contaminated_eval_ids=contaminated,
         contaminated_train_rows=sorted(train_hit), rate=len(eval_hit) / len(eval_items) if eval_items else 0.0,
-        examples=examples,
+        examples=examples, template_ngrams=template_ngrams,
     )
 
 

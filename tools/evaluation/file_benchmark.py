@@ -91,7 +91,7 @@ class FileBenchmark(Benchmark):
                     )
             fields = {**row, "question": row[self.config.question_field]}
             item_id = str(row.get(self.config.id_field or "", index)) if self.config.id_field else str(index)
-            meta = {"n_choices": self.config.n_choices}
+            meta = {"n_choices": self.config.n_choices, "question": str(row[self.config.question_field])}
             if self.answer_type == "code":
                 meta |= {"test": row.get("test", ""), "entry_point": row.get("entry_point", "")}
             prompt = self.config.prompt_template.format(**fields)

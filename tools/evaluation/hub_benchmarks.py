@@ -32,7 +32,8 @@ _HUMANEVAL_STOP = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\nassert 
 def _gsm8k_row(row: dict[str, Any], index: int, seed: int) -> Item:
     # gold solutions end with "#### 1,234"; the number after the marker is the answer
     final = row["answer"].split("####")[-1].strip().replace(",", "")
-    return Item(id=f"gsm8k-{index}", prompt=row["question"] + _BOXED_INSTRUCTION, answer=final)
+    return Item(id=f"gsm8k-{index}", prompt=row["question"] + _BOXED_INSTRUCTION, answer=final,
+                meta={"question": row["question"]})
 
 
 def _gsm8k_shot(row: dict[str, Any]) -> tuple[str, str]:
@@ -43,14 +44,15 @@ def _gsm8k_shot(row: dict[str, Any]) -> tuple[str, str]:
 
 
 def _math500_row(row: dict[str, Any], index: int, seed: int) -> Item:
-    meta = {"subject": row.get("subject"), "level": row.get("level")}
+    meta = {"subject": row.get("subject"), "level": row.get("level"), "question": row["problem"]}
     item_id = row.get("unique_id") or f"math500-{index}"
     return Item(id=item_id, prompt=row["problem"] + _BOXED_INSTRUCTION, answer=str(row["answer"]), meta=meta)
 
 
 def _aime_row(row: dict[str, Any], index: int, seed: int) -> Item:
     number = row.get("problem_idx", index + 1)
-    return Item(id=f"aime2025-{number}", prompt=row["problem"] + _BOXED_INSTRUCTION, answer=str(row["answer"]).strip())
+    return Item(id=f"aime2025-{number}", prompt=row["problem"] + _BOXED_INSTRUCTION, answer=str(row["answer"]).strip(),
+                meta={"question": row["problem"]})
 
 
 def _gpqa_row(row: dict[str, Any], index: int, seed: int) -> Item:
@@ -62,7 +64,8 @@ def _gpqa_row(row: dict[str, Any], index: int, seed: int) -> Item:
     options = "\n".join(f"{letter}) {text}" for letter, text in zip(letters, choices, strict=True))
     prompt = _CHOICE_INSTRUCTION.format(letters=letters) + row["Question"].strip() + "\n\n" + options
     answer = letters[choices.index(correct)]
-    return Item(id=f"gpqa-{record}", prompt=prompt, answer=answer, meta={"choices": choices, "n_choices": 4})
+    meta = {"choices": choices, "n_choices": 4, "question": row["Question"].strip()}
+    return Item(id=f"gpqa-{record}", prompt=prompt, answer=answer, meta=meta)
 
 
 def _humaneval_row(row: dict[str, Any], index: int, seed: int) -> Item:

@@ -47,7 +47,8 @@ def test_decontam_json_finds_planted_items(tmp_path, capsys):
     assert main(["decontam", str(data_file), "--benchmark", "caesar:n_eval=50", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data == {"benchmark": "caesar", "ngram": 8, "n_eval": 50, "n_train": 200,
-                    "contaminated_eval_ids": [evals[4].id], "contaminated_train_rows": [3], "rate": 0.02}
+                    "contaminated_eval_ids": [evals[4].id], "contaminated_train_rows": [3], "rate": 0.02,
+                    "template_ngrams": 0}
 
 
 def test_decontam_parquet_and_text_output(tmp_path, capsys):

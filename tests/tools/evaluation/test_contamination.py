@@ -84,3 +84,26 @@ def test_bad_n_is_a_config_error():
 def test_empty_inputs():
     assert check_contamination([], _eval_items()).rate == 0.0
     assert check_contamination(["anything"], []).rate == 0.0
+
+
+def test_prompt_templates_are_not_contamination(own_fixtures):
+    import json
+
+    bench = get_benchmark("gsm8k")
+    rows = [json.loads(line) for line in (own_fixtures / "evaluation" / "gsm8k_rows.jsonl").read_text().splitlines()]
+    evals = [bench.item_from_row(row, i) for i, row in enumerate(rows)]
+    # distilled training data often repeats the very instruction the benchmark prompt ends with
+    train = ["Solve 3+4. Please reason step by step, and put your final answer within \\boxed{}. It is 7."]
+    assert check_contamination(train, evals).contaminated_eval_ids == []
+    train.append("Q: " + rows[1]["question"].lower() + " A: 6000")
+    assert check_contamination(train, evals).contaminated_eval_ids == ["gsm8k-1"]
+
+
+def test_ngrams_shared_by_many_items_are_template_text():
+    template = "Read the passage and answer the question that follows it carefully. "
+    evals = [Item(id=f"t{i}", prompt=template + f"Item {i} asks about topic number {i} in depth.", answer="x")
+             for i in range(10)]
+    report = check_contamination([template + "unrelated text"], evals)
+    assert report.contaminated_eval_ids == [] and report.template_ngrams > 0
+    leak = check_contamination(["item 7 asks about topic number 7 in depth"], evals, n=8)
+    assert leak.contaminated_eval_ids == ["t7"]
