@@ -33,7 +33,7 @@ class MetricsStream(TrainerCallback):
             handle.write(json.dumps(row) + "\n")
 
     def on_log(self, args, state, control, logs=None, **kwargs):
-        if logs:
+        if logs and state.is_world_process_zero:  # one writer when several processes train
             self.write({"step": state.global_step, **logs})
 
 

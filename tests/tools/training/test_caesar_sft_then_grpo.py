@@ -1,4 +1,4 @@
-"""The CI-sized demonstration: SFT on a noisy Caesar teacher, then GRPO with exact match fixes what SFT learnt wrong."""
+"""CI-sized demo: SFT on a noisy Caesar teacher, then GRPO with exact match fixes what SFT learnt wrong."""
 
 import json
 
