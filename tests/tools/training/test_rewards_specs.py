@@ -99,3 +99,14 @@ def test_packing_spec_trains(tiny_model_path, sft_data, tmp_path):
                    max_steps=5, logging_steps=5)
     train_sft(spec, tmp_path, project="t-pack", run_name="pack", use_gpu=False)
     assert read_metrics_file(tmp_path / "metrics.jsonl")[0]["loss"] > 0
+
+
+def test_conversational_rows_train_on_assistant_turns(tiny_model_path, messages_data, tmp_path):
+    from posttrain.tools.training.result import read_metrics_file
+    from posttrain.tools.training.sft import train_sft
+
+    spec = SFTSpec(base_model=str(tiny_model_path), dataset=messages_data, batch_size=8, max_steps=4, logging_steps=2)
+    outcome = train_sft(spec, tmp_path, project="t-chat", run_name="chat", use_gpu=False)
+    rows = read_metrics_file(tmp_path / "metrics.jsonl")
+    assert [r["step"] for r in rows if "loss" in r] == [2, 4] and (tmp_path / "checkpoint" / "config.json").exists()
+    assert outcome.checkpoint.endswith("checkpoint")
