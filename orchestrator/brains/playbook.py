@@ -103,7 +103,14 @@ class Playbook:
         if not last.trained:
             return self._repair(last)
         gain, significant = self._gain(last)
+        label_accuracy = (last.dataset or {}).get("label_accuracy")
         if plan.method == "sft":
+            if label_accuracy is not None and label_accuracy < 0.9 and score >= 0.05:
+                return Plan(method="grpo", init_from="best", max_steps=r.grpo_steps, learning_rate=r.grpo_lr,
+                            n_train=min(plan.n_train, 2000), seed=plan.seed,
+                            rationale=f"only {label_accuracy:.0%} of the SFT labels are right, so more SFT imitates the "
+                                      f"teacher's errors; at score {score:.3f} the model samples correct answers, so "
+                                      "reward them with GRPO against the verifier")
             if significant and gain > 0 and self._loss_still_falling(last):
                 return plan.model_copy(update=dict(
                     init_from="best", max_steps=min(plan.max_steps * 2, r.max_sft_steps), seed=plan.seed,

@@ -87,3 +87,14 @@ def test_dissent_lists_overruled_specialists(ctx):
     assert all(not d.startswith("Trainer") for d in playbook.dissent(plan, proposals))
     grpo = plan.model_copy(update={"method": "grpo"})
     assert any(d.startswith("Trainer") for d in playbook.dissent(grpo, proposals))
+
+
+def test_noisy_teacher_labels_switch_to_grpo_even_while_loss_falls(ctx):
+    it = finished(1, "sft", 0.34, diff=0.34, significant=True, late=0.3)
+    it.dataset = {"n_rows": 4000, "format": "sft", "label_accuracy": 0.54, "contamination": {"dropped": 0, "rate": 0}}
+    ctx.ledger.iterations.append(it)
+    playbook = Playbook(ctx)
+    plan = playbook.next_plan()
+    assert plan.method == "grpo" and "54%" in plan.rationale
+    assert playbook.proposal("DataEngineer").method == "grpo"
+    assert any(d.startswith("Trainer") for d in playbook.dissent(plan, [playbook.proposal("Trainer")]))
