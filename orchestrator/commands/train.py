@@ -58,9 +58,10 @@ def _load_spec(method: str, config: Path | None, overrides: dict):
 def _run(method: str, base_model, dataset, config, out, max_steps, project, as_json) -> None:
     import threading
 
-    from posttrain.tools.training import run_training
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from posttrain.tools.training import run_training
 
     spec = _load_spec(method, config, {"base_model": base_model, "dataset": dataset, "max_steps": max_steps})
     out = out or Path("runs") / f"train-{method}"
