@@ -25,7 +25,7 @@ class Regime:
     max_sft_steps: int
 
 
-SMALL = Regime(sft_lr=1e-2, grpo_lr=3e-4, sft_steps=1000, grpo_steps=150, n_train=4000, max_sft_steps=3200)
+SMALL = Regime(sft_lr=1e-2, grpo_lr=3e-4, sft_steps=1500, grpo_steps=150, n_train=4000, max_sft_steps=4000)
 LARGE = Regime(sft_lr=1e-4, grpo_lr=1e-6, sft_steps=300, grpo_steps=100, n_train=2000, max_sft_steps=1200)
 
 

@@ -43,7 +43,7 @@ def test_regime_by_model_size(ctx, tmp_path):
 
 def test_first_iteration_is_sft_from_base(ctx):
     plan = Playbook(ctx).next_plan()
-    assert (plan.method, plan.init_from, plan.max_steps, plan.learning_rate) == ("sft", "base", 1000, 1e-2)
+    assert (plan.method, plan.init_from, plan.max_steps, plan.learning_rate) == ("sft", "base", 1500, 1e-2)
 
 
 def test_significant_gain_with_falling_loss_trains_longer(ctx):
