@@ -100,7 +100,7 @@ class Ledger(BaseModel):
         if self.baseline:
             b = self.baseline
             lines.append(f"baseline: score {b.score:.3f} (n={b.n}, 95% CI {b.ci95[0]:.3f}–{b.ci95[1]:.3f})")
-        for it in self.completed()[-limit:]:
+        for it in [it for it in self.completed() if it.index > 0][-limit:]:
             plan = it.plan
             what = f"{plan.method} {plan.max_steps} steps lr {plan.learning_rate:g}" if plan else "no plan"
             train = it.training or {}

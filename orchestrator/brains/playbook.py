@@ -88,6 +88,11 @@ class Playbook:
         base = self.ctx.ledger.baseline
         return base.score if base else 0.0
 
+    def _epochs(self, it: IterationRecord) -> float:
+        """Passes over the training data the last run made (batch 64 for the small regime's SFT)."""
+        rows = (it.dataset or {}).get("n_rows") or 0
+        return it.plan.max_steps * 64 / rows if (it.plan and rows) else 0.0
+
     def _findings(self, it: IterationRecord) -> list[dict]:
         return list((it.training or {}).get("findings", []))
 
@@ -112,9 +117,12 @@ class Playbook:
                                       f"teacher's errors; at score {score:.3f} the model samples correct answers, so "
                                       "reward them with GRPO against the verifier")
             if significant and gain > 0 and self._loss_still_falling(last):
+                more_data = self._epochs(last) > 8
                 return plan.model_copy(update=dict(
-                    init_from="best", max_steps=min(plan.max_steps * 2, r.max_sft_steps), seed=plan.seed,
-                    rationale=f"SFT gained {gain:+.3f} (significant) and the loss was still falling: train longer"))
+                    init_from="best", max_steps=min(plan.max_steps * 2, r.max_sft_steps),
+                    n_train=plan.n_train * 2 if more_data else plan.n_train,
+                    rationale=f"SFT gained {gain:+.3f} (significant) and the loss was still falling: train longer"
+                              + (f", on twice the data ({self._epochs(last):.0f} epochs so far)" if more_data else "")))
             if score < 0.05:
                 return plan.model_copy(update=dict(
                     init_from="latest", max_steps=min(plan.max_steps * 2, r.max_sft_steps), n_train=plan.n_train * 2,
@@ -197,7 +205,7 @@ class Playbook:
         d, plan = last.dataset, last.plan
         contamination = d.get("contamination", {})
         acc = d.get("label_accuracy")
-        epochs = (plan.max_steps * 64 / max(d.get("n_rows", 1), 1)) if plan else 0.0
+        epochs = self._epochs(last)
         evidence = (f"{d.get('n_rows')} {d.get('format')} rows, label accuracy "
                     f"{'n/a' if acc is None else f'{acc:.0%}'}, decontamination dropped {contamination.get('dropped', 0)}"
                     f" (rate {contamination.get('rate', 0):.1%}); about {epochs:.1f} epochs.")
@@ -212,7 +220,7 @@ class Playbook:
 
         plateau = last is not None and last.plan is not None and not self._loss_still_falling(last)
         query = f"{self.ctx.config.goal} {'reinforcement learning verifiable reward plateau' if plateau else 'supervised fine-tuning'}"
-        refs = technique_catalogue(query, limit=3)
+        refs = technique_catalogue(query, limit=2)
         cited = "; ".join(f"{r.name} ({r.paper_id}): {r.when_to_use}" for r in refs) or "the catalogue has nothing on this"
         method = "grpo" if plateau else "sft"
         return Proposal("Librarian", f"Relevant work: {cited}.",

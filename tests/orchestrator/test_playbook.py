@@ -47,9 +47,12 @@ def test_first_iteration_is_sft_from_base(ctx):
 
 
 def test_significant_gain_with_falling_loss_trains_longer(ctx):
-    ctx.ledger.iterations.append(finished(1, "sft", 0.30, diff=0.30, significant=True, late=0.2))
+    it = finished(1, "sft", 0.30, diff=0.30, significant=True, late=0.2)
+    it.dataset = {"n_rows": 4000, "label_accuracy": 1.0}
+    ctx.ledger.iterations.append(it)
     plan = Playbook(ctx).next_plan()
     assert plan.method == "sft" and plan.max_steps == 2000 and plan.init_from == "best"
+    assert plan.n_train == 8000 and "16 epochs" in plan.rationale  # 1000 steps × 64 / 4000 rows
 
 
 def test_plateau_switches_to_grpo_and_records_dissent(ctx):
