@@ -2,7 +2,7 @@
 
     python bench/data_bench.py [--rows 3000] [--prompts 256] [--n 8]
 
-Prints one line per measurement; the figures recorded in bench/results_data.md come from this script.
+Prints one line per measurement; the figures recorded in bench/README.md come from this script.
 """
 
 import argparse
