@@ -73,3 +73,27 @@ def test_trainer_without_dataset_tells_the_agent_what_to_do(ctx):
 
     with pytest.raises(ToolError, match="ask the DataEngineer"):
         launch(method="sft", max_steps=10, learning_rate=1e-3)
+
+
+def test_a_diverging_training_run_is_reported_not_raised(ctx):
+    """A crashed or diverged run comes back to the team as a failed result with findings; the run goes on."""
+    from autogen_agentchat.agents import AssistantAgent
+    from autogen_agentchat.messages import ToolCallExecutionEvent
+
+    from posttrain.tools.data import build_benchmark_dataset
+
+    ctx.ledger.iterations.append(IterationRecord(index=1, phase="work"))
+    data = build_benchmark_dataset(ctx.config.benchmark, ctx.artifacts / "data", n=256, fmt="sft")
+    ctx.iteration.dataset = data.model_dump()
+    args = '{"method": "sft", "max_steps": 30, "learning_rate": 5.0, "init_from": "base"}'
+    call = CreateResult(finish_reason="function_calls", cached=False, usage=RequestUsage(0, 0),
+                        content=[FunctionCall(id="t1", name="launch_training", arguments=args)])
+    client = ReplayChatCompletionClient([call, "Reported."], model_info=TOOL_INFO)
+    trainer = builtin_factories()["Trainer"](client)
+    agent = AssistantAgent("Trainer", client, tools=trainer.all_tools(ctx), reflect_on_tool_use=True)
+    result = asyncio.run(agent.run(task="train with an absurd learning rate"))
+    executed = next(m for m in result.messages if isinstance(m, ToolCallExecutionEvent)).content[0]
+    assert not executed.is_error
+    kinds = {f["kind"] for f in ctx.iteration.training["findings"]}
+    assert "loss_divergence" in kinds, ctx.iteration.training
+    assert "loss_divergence" in executed.content

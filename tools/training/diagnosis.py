@@ -64,6 +64,10 @@ def _error_findings(error: str | None) -> list[Finding]:
                     fix="read the run's train.log for the traceback; fix the spec or data it names, then rerun")]
 
 
+# Token cross-entropy above this is worse than uniform guessing over e^25 ≈ 7·10^10 tokens: no sane run gets there.
+ABSURD_LOSS = 25.0
+
+
 def _loss_findings(loss: list[tuple[int, float]], is_rl: bool) -> list[Finding]:
     bad = [(s, v) for s, v in loss if not math.isfinite(v)]
     if bad:
@@ -73,6 +77,12 @@ def _loss_findings(loss: list[tuple[int, float]], is_rl: bool) -> list[Finding]:
     if len(loss) < 3 or is_rl:  # GRPO's loss is not a progress signal; its rewards are read instead
         return []
     first, last, low = loss[0][1], loss[-1][1], min(v for _, v in loss)
+    step, peak = max(loss, key=lambda sv: sv[1])
+    if peak > ABSURD_LOSS:
+        return [Finding(kind="loss_divergence", severity="error",
+                        evidence=f"loss reached {peak:.4g} at step {step}, worse than guessing uniformly over any "
+                                 "real vocabulary",
+                        fix="lower learning_rate 10x (or add warmup); the optimiser is overshooting")]
     if last > 1.5 * max(first, 1e-8) or (low > 0 and last > 3 * low and last > first):
         return [Finding(kind="loss_divergence", severity="error",
                         evidence=f"loss went {first:.4g} -> min {low:.4g} -> {last:.4g} at step {loss[-1][0]}",
@@ -124,7 +134,8 @@ def _reward_findings(metrics: list[dict]) -> list[Finding]:
 def _entropy_and_kl(metrics: list[dict]) -> list[Finding]:
     findings = []
     entropy, kl, reward = _series(metrics, "entropy"), _series(metrics, "kl"), _series(metrics, "reward")
-    if len(entropy) >= 3 and entropy[0][1] > 0:
+    # Entropy falling to ~0 is what SFT on a deterministic task should do; it is a collapse only under RL.
+    if reward and len(entropy) >= 3 and entropy[0][1] > 0:
         first, last = entropy[0][1], entropy[-1][1]
         if last < 0.05 and last < 0.1 * first:
             solved = bool(reward) and reward[-1][1] >= 0.95
