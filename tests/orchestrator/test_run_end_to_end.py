@@ -44,10 +44,21 @@ def wait_for(predicate, proc, timeout_s: float) -> None:
     pytest.fail("timed out waiting for the run to reach iteration 2's training")
 
 
+@pytest.fixture(autouse=True)
+def no_ray_in_this_process():
+    """The run under test starts its own Ray cluster; a cluster left by earlier in-process tests must not be shared
+    with it (killing the run's processes would take that cluster's raylet, and with it this driver, down)."""
+    import ray
+
+    ray.shutdown()
+    yield
+
+
 @pytest.mark.slow
 def test_offline_run_killed_in_iteration_2_then_resumed(tmp_path):
     run_dir = tmp_path / "run"
     env = {**os.environ, "POSTTRAIN_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "TRACKIO_DIR": str(tmp_path / "trackio")}
+    env.pop("RAY_ADDRESS", None)
     args = ["run", "Teach the base model a Caesar shift", "--benchmark", "caesar", "--max-iterations", "2",
             "--playbook-scale", "0.1", "--run-dir", str(run_dir), "--agent", EXAMPLE]
     with (tmp_path / "first.log").open("w") as log:
