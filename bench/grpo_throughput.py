@@ -13,15 +13,13 @@ fast_vllm (fast + vLLM colocate, only where vllm imports).
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).parent))
-from throughput_setup import SIZES, build_bench_model, make_documents  # noqa: E402
+from throughput_setup import SIZES, build_bench_model, make_documents, run_variants_isolated  # noqa: E402
 
 
 VARIANTS = ["trl_default", "fast", "fast_vllm"]
@@ -94,22 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         print("RESULT " + json.dumps(run_variant(args.one, args)), flush=True)  # noqa: T201
         return 0
     forwarded = list(argv if argv is not None else sys.argv[1:])
-    for variant in args.variants:
-        start = time.monotonic()
-        try:
-            proc = subprocess.run([sys.executable, __file__, *forwarded, "--one", variant], capture_output=True,
-                                  text=True, timeout=args.timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-            row = json.loads(lines[-1][7:]) if lines else {
-                "variant": variant, "error": (proc.stderr.strip().splitlines() or ["no output"])[-1][:300],
-                "stderr_tail": proc.stderr[-1500:]}
-        except subprocess.TimeoutExpired:
-            row = {"variant": variant, "error": f"timed out after {args.timeout}s"}
-        row["wall_s"] = round(time.monotonic() - start, 1)
-        print(json.dumps(row), flush=True)  # noqa: T201 - bench output
-        if args.out:
-            with args.out.open("a") as handle:
-                handle.write(json.dumps(row) + "\n")
+    run_variants_isolated(__file__, forwarded, args.variants, args.timeout, args.out)
     return 0
 
 

@@ -58,3 +58,31 @@ def make_documents(n: int, min_len: int, max_len: int, vocab: int, seed: int = 0
         length = rng.randint(min_len, max_len)
         docs.append(" ".join(word(i) for i in rng.choices(range(vocab - 4), weights=weights, k=length)))
     return docs
+
+
+def run_variants_isolated(script: str, argv: list[str], variants: list[str], timeout_s: float,
+                          out: Path | None) -> None:
+    """Run each variant as `script ... --one VARIANT` in its own process, so a crash (e.g. torch.compile) or an
+    exhausted GPU in one variant cannot take the others down. Prints one JSON row per variant, appends to `out`."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+
+    for variant in variants:
+        start = time.monotonic()
+        try:
+            proc = subprocess.run([sys.executable, script, *argv, "--one", variant], capture_output=True,
+                                  text=True, timeout=timeout_s, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+            row = json.loads(lines[-1][7:]) if lines else {
+                "variant": variant, "error": (proc.stderr.strip().splitlines() or ["no output"])[-1][:300],
+                "stderr_tail": proc.stderr[-1500:]}
+        except subprocess.TimeoutExpired:
+            row = {"variant": variant, "error": f"timed out after {timeout_s}s"}
+        row["wall_s"] = round(time.monotonic() - start, 1)
+        print(json.dumps(row), flush=True)  # noqa: T201 - bench output
+        if out:
+            with out.open("a") as handle:
+                handle.write(json.dumps(row) + "\n")
