@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 
 
 if TYPE_CHECKING:
-    from posttrain.orchestrator.context import RunContext
+    from posttrain.run.context import RunContext
+    from posttrain.run.facts import Proposal
 
 
 @dataclass
@@ -38,8 +39,13 @@ class Specialist:
     """Plain typed functions (docstring = what the model reads) that need no run context."""
     bind_tools: "Callable[[RunContext], Sequence[Callable]] | None" = None
     """Tools that need the run (workspace, ledger): built once the run exists."""
-    offline_debate: "Callable[[RunContext], str] | None" = None
-    """How the offline playbook voices this specialist in debates (plug-ins may supply their own rule)."""
+    offline_debate: "Callable[[RunContext], str | Proposal] | None" = None
+    """How the offline playbook voices this specialist in debates: a rule over the ledger returning its turn, or a
+    `Proposal` the Manager's offline rule can weigh (plug-ins may supply their own rule)."""
+    offline_request: "Callable[[RunContext], str | None] | None" = None
+    """Offline: what the Manager should ask this specialist now in the work phase (None = nothing pending)."""
+    offline_work: "Callable[[RunContext], list[tuple[str, dict]]] | None" = None
+    """Offline: the tool calls (name, arguments) to make now; empty once this specialist's step is done."""
     builtin: bool = False
     """True for the five built-in roles."""
     origin: str = "builtin"
@@ -64,11 +70,16 @@ class SpecialistConfig(BaseModel):
 
 def builtin_specialist(config: Any, role_folder: str, model_client: Any,
                        bind_tools: "Callable[[RunContext], Sequence[Callable]]") -> Specialist:
-    """A built-in role from its config (name, description, debate_stance) and its prompt.md."""
+    """A built-in role from its config (name, description, debate_stance), its prompt.md and its offline rules
+    (`agents/<role>/offline.py`: proposal, request, work) — the same hooks a plug-in can fill."""
+    import importlib
+
     from posttrain.agents.prompts import load_prompt
 
+    rules = importlib.import_module(f"posttrain.agents.{role_folder}.offline")
     return Specialist(name=config.name, description=config.description, system_message=load_prompt(role_folder),
                       debate_stance=config.debate_stance, model_client=model_client, bind_tools=bind_tools,
+                      offline_debate=rules.proposal, offline_request=rules.request, offline_work=rules.work,
                       builtin=True)
 
 # Delegation order of the built-in work phase: techniques → data → training → evaluation.

@@ -5,7 +5,7 @@ Use it with:
     posttrain run "Teach the base model 3-digit addition" --agent examples/statistician.py:build_statistician
 
 It joins every debate (with its own offline rule) and the Manager delegates to it after the Evaluator. Its tool reads
-the run through `posttrain.orchestrator.context.current_run()` and computes the minimum detectable effect of the
+the run through `posttrain.run.context.current_run()` and computes the minimum detectable effect of the
 benchmark's size, so a team does not chase differences its eval set cannot resolve.
 """
 
@@ -14,7 +14,7 @@ import math
 from pydantic import BaseModel
 
 from posttrain.agents.specialist import Specialist
-from posttrain.orchestrator.context import RunContext, current_run
+from posttrain.run.context import RunContext, current_run
 
 
 class PowerCheck(BaseModel):

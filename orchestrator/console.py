@@ -5,10 +5,11 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.rule import Rule
 
-from posttrain.orchestrator import events as ev
+from posttrain.run import events as ev
 from posttrain.orchestrator.transcript import SKIPPED_TYPES, message_text
 
 
@@ -82,6 +83,8 @@ class ConsoleView:
             self._say(Rule(f"{verb} run: {item.goal}"))
             self._say(f"brain [bold]{item.brain}[/] · benchmark [bold]{item.benchmark}[/] · base model "
                       f"[bold]{item.base_model}[/]\nrun dir {item.run_dir}")
+            if item.reading:
+                self._say(f"[dim]{escape(item.reading)}[/]")
         elif isinstance(item, ev.IterationStarted):
             label = "baseline" if item.iteration == 0 else item.phase
             self._say(Rule(f"iteration {item.iteration} · {label}", style="dim"))

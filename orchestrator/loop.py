@@ -10,16 +10,17 @@ import time
 from typing import Any
 
 from posttrain.orchestrator.brains.playbook import Playbook
-from posttrain.orchestrator.context import RunContext
-from posttrain.orchestrator.events import (
+from posttrain.run.context import RunContext
+from posttrain.run.events import (
     AgentMessage,
     IterationFinished,
     IterationStarted,
     Notice,
     RunFinished,
 )
-from posttrain.orchestrator.ledger import IterationRecord
+from posttrain.run.ledger import IterationRecord
 from posttrain.orchestrator.summary import build_summary
+from posttrain.tools.errors import PosttrainError
 from posttrain.orchestrator.team import Team
 from posttrain.orchestrator.transcript import TranscriptWriter
 
@@ -31,6 +32,7 @@ class IterationLoop:
         self.writer = writer
         self.approve = approve  # callable(plan_text) -> bool, when the user asked to approve plans
         self.status = "running"
+        self.reason: str | None = None  # one line: why the run is blocked or failed
 
     # -- persistence ------------------------------------------------------------------------------------------------
     async def checkpoint(self) -> None:
@@ -45,9 +47,10 @@ class IterationLoop:
             "event_lines": self.writer.event_lines,
             "elapsed_s": ctx.elapsed_s(),
             "status": self.status,
+            "reason": self.reason,
         }
         ctx.workspace.save_state(state)
-        ctx.workspace.save_summary(build_summary(ctx, self.status))
+        ctx.workspace.save_summary(build_summary(ctx, self.status, self.reason))
 
     # -- running ----------------------------------------------------------------------------------------------------
     async def run(self) -> str:
@@ -66,8 +69,21 @@ class IterationLoop:
             ctx.bus.publish(Notice(level="warning", text="interrupted: state saved, continue with `posttrain resume`"))
             await self._finish()
             raise
+        except PosttrainError as exc:  # e.g. the brain's endpoint kept failing: a clear status, resumable state
+            self.status, self.reason = "failed", str(exc)
+            ctx.bus.publish(Notice(level="error", text=f"run failed: {exc}"))
+            await self._finish()
+            return self.status
         except Exception as exc:
-            self.status = "failed"
+            from posttrain.orchestrator.brains import brain_unavailable
+
+            failure = brain_unavailable(exc)  # AgentChat re-raises a participant's error as a RuntimeError
+            if failure is not None:
+                self.status, self.reason = "failed", str(failure).replace("RUN", str(ctx.workspace.root))
+                ctx.bus.publish(Notice(level="error", text=f"run failed: {self.reason}"))
+                await self._finish()
+                return self.status
+            self.status, self.reason = "failed", f"{type(exc).__name__}: {exc}"
             ctx.bus.publish(Notice(level="error", text=f"run failed: {type(exc).__name__}: {exc}"))
             await self._finish()
             raise
@@ -116,6 +132,12 @@ class IterationLoop:
             self.ctx.bus.publish(Notice(level="warning", text="plan rejected: state saved; `posttrain resume` asks again"))
             return False
         await self._work(it)
+        if it.blocked and not it.trained:
+            # no data is not a training failure: stop, say what unblocks it, keep the iteration to redo on resume
+            self.status, self.reason = "blocked", it.blocked
+            self.ctx.bus.publish(Notice(level="error", text=f"blocked: {it.blocked}"))
+            await self.checkpoint()
+            return False
         it.phase = "done"
         it.duration_s += time.time() - started
         await self.checkpoint()
@@ -144,12 +166,16 @@ class IterationLoop:
         turns = [m for m in messages if isinstance(m, TextMessage) and m.source in team.debater_names]
         for turn in turns:
             it.debate[turn.source] = turn.content
-        # The Manager hears the debate (not the task again) and records its decision through a tool call.
+        # The Manager hears the debate (not the task again) and records its decision through a tool call; an
+        # invalid plan comes back to it as the validation error once (max_tool_iterations=2).
         await self._stream(team.manager.decider.run_stream(task=turns, output_task_messages=False), it, "debate")
         if it.plan is None:
-            plan = Playbook(ctx).next_plan()
-            it.plan, it.decision = plan, f"{plan.method.upper()} (the Manager recorded no decision; playbook default)"
-            ctx.bus.publish(Notice(level="warning", text="the Manager recorded no decision; using the playbook's plan"))
+            decision = Playbook(ctx, team.specialists).decision()
+            it.plan, it.dissent = decision.plan, decision.dissent
+            it.decision = f"(the Manager recorded no valid decision; the playbook's plan is used) {decision.text}"
+            text = "the Manager recorded no valid decision; using the offline playbook's plan: " + decision.text
+            ctx.bus.publish(Notice(level="warning", text=text))
+            await self._stream(_said(team.manager.decider.name, text), it, "debate")
 
     def _debate_task(self, it: IterationRecord) -> str:
         cfg, ctx = self.ctx.config, self.ctx
@@ -167,10 +193,13 @@ class IterationLoop:
             task = (f"Iteration 0: measure the baseline of {ctx.config.base_model} on {ctx.config.benchmark}. "
                     "Delegate to @Evaluator only, then TERMINATE.")
         else:
-            order = " → ".join(["Librarian", "DataEngineer", "Trainer", "Evaluator"] +
-                               [n for n, s in team.specialists.items() if not s.builtin])
+            order = " → ".join(team.specialists)
             task = f"Iteration {it.index} — work. Decision: {it.decision}\nDelegate in order: {order}."
-        await self._stream(team.work.run_stream(task=task), it, "work")
+        messages = await self._stream(team.work.run_stream(task=task), it, "work")
+        for message in messages:  # plug-ins' last word, so their debate turns can quote their tools' results
+            spec = team.specialists.get(getattr(message, "source", ""))
+            if spec is not None and not spec.builtin and hasattr(message, "to_text"):
+                it.reports[spec.name] = message.to_text()[:600]
         await self._complete_measurement(it)
 
     async def _complete_measurement(self, it: IterationRecord) -> None:
@@ -178,5 +207,13 @@ class IterationLoop:
         ctx = self.ctx
         missing = (it.index == 0 and ctx.ledger.baseline is None) or (it.index > 0 and it.trained and it.evaluation is None)
         if missing:
-            ctx.bus.publish(Notice(level="warning", text="the Evaluator was not asked; evaluating directly"))
-            await asyncio.to_thread(self.team.tool("Evaluator", "evaluate_checkpoint"))
+            owner, tool = self.team.find_tool("evaluate_checkpoint")
+            ctx.bus.publish(Notice(level="warning", text=f"{owner} was not asked to evaluate; evaluating directly"))
+            await asyncio.to_thread(tool)
+
+
+async def _said(source: str, text: str):
+    """A one-message stream, so a note the loop adds reaches the transcript like any message."""
+    from autogen_agentchat.messages import TextMessage
+
+    yield TextMessage(source=source, content=text)

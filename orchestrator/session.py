@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from posttrain.orchestrator.config import RunConfig
+from posttrain.run.config import RunConfig
 from posttrain.tools.errors import ConfigError
 
 
@@ -41,15 +41,106 @@ def resolve_base_model(name: str) -> str | None:
                           "(`hf download`) and pass the local path, or check the id") from exc
 
 
+def read_objective(goal: str, *, brain: str, benchmark: str | None = None, base_model: str | None = None,
+                   target: float | None = None, time_budget: str | None = None, train_data: list[str] = (),
+                   teacher: str | None = None):
+    """The goal read into an `Objective`: by rules offline, by the brain's structured output with an LLM (falling
+    back to the rules, and saying so, when its reading does not validate). Flags override the text."""
+    from posttrain.orchestrator.brains import parse_brain
+    from posttrain.orchestrator.goal import read_goal, read_goal_with_model
+
+    flags = dict(benchmark=benchmark, base_model=base_model, target=target, time_budget=time_budget,
+                 train_data=list(train_data), teacher=teacher)
+    spec = parse_brain(brain)
+    if spec.kind == "offline":
+        return read_goal(goal, **flags)
+    from posttrain.orchestrator.brains import check_endpoint
+    from posttrain.orchestrator.brains.endpoints import api_key_for, build_endpoint_client
+
+    api_key_for(spec)
+    check_endpoint(spec)
+
+    async def ask():
+        client = build_endpoint_client(spec)
+        try:
+            return await read_goal_with_model(goal, client, **flags)
+        finally:
+            await client.close()
+
+    return asyncio.run(ask())
+
+
+def configure(goal: str, *, brain: str, run_dir: str | None = None, **options: Any) -> RunConfig:
+    """The run's config with the goal read: benchmark, base model, target and budget resolved."""
+    from posttrain.run.config import slugify
+    from posttrain.run.workspace import default_run_dir
+
+    reading = {k: options.pop(k, None) for k in ("benchmark", "base_model", "target", "time_budget", "teacher")}
+    reading["train_data"] = options.pop("train_data", None) or []
+    objective = read_objective(goal, brain=brain, **reading)
+    budget = f"{objective.time_budget_s:g}s" if objective.time_budget_s else None
+    return RunConfig(goal=goal, brain=brain, benchmark=objective.benchmark, base_model=objective.base_model,
+                     target=objective.target, time_budget=budget, train_data=objective.train_data,
+                     teacher=objective.teacher, objective=objective,
+                     run_dir=run_dir or str(default_run_dir(slugify(goal))), **options)
+
+
+def first_plan(config: RunConfig):
+    """The plan the Manager's offline rule would make for iteration 1, without loading or training anything."""
+    from posttrain.agents.manager.offline import default_plan
+    from posttrain.run.facts import Facts
+    from posttrain.tools.evaluation import get_benchmark
+    from posttrain.tools.training.sizing import ModelSize, model_size
+
+    bench = get_benchmark(config.benchmark)
+    size = _size_without_loading(config.base_model, ModelSize, model_size)
+    items = config.objective.benchmark_items if config.objective else None
+    facts = Facts(size=size, n_eval=items, has_generator=bench.has_generator, verifiable=bench.answer_type != "code",
+                  max_new_tokens=bench.max_new_tokens, baseline=None, best=None, last=None, trained_methods=[],
+                  remaining_s=config.time_budget_s, iterations_left=max(1, config.max_iterations))
+    return default_plan(facts, config.seed + 1)
+
+
+def _size_without_loading(name: str, model_size_cls, model_size):
+    from posttrain.tools.tiny_model import TinyModelConfig
+
+    if name == "tiny":
+        tiny = TinyModelConfig()
+        return model_size_cls(parameters=12 * tiny.hidden_size**2 * tiny.num_layers, hidden=tiny.hidden_size,
+                              layers=tiny.num_layers, max_positions=tiny.max_positions, pretrained=False)
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return model_size(path)
+    try:  # a Hub id whose config is cached; otherwise model_size's default (a large pretrained model)
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(name, "config.json")
+        return model_size(Path(cached).parent if isinstance(cached, str) else "/nonexistent")
+    except Exception:  # noqa: BLE001 - an id the cache cannot parse reads as unknown
+        return model_size("/nonexistent")
+
+
+def check_inputs(config: RunConfig) -> None:
+    """Everything a run needs, checked before anything is created: benchmark rows, data references."""
+    from posttrain.tools.data.spec import parse_data_ref
+    from posttrain.tools.evaluation import get_benchmark
+    from posttrain.tools.evaluation.file_benchmark import FileBenchmark
+
+    bench = get_benchmark(config.benchmark)
+    if isinstance(bench, FileBenchmark):
+        bench.eval_items()  # unreadable, empty or malformed rows are a ConfigError now, not after the team started
+    for ref in config.train_data:
+        parse_data_ref(ref)
+
+
 def prepare(config: RunConfig) -> Prepared:
-    """Validate benchmark, base model, brain (key and endpoint) and plug-ins; build the specialists."""
+    """Validate benchmark, data, base model, brain (key and endpoint) and plug-ins; build the specialists."""
     from posttrain.agents.specialist import builtin_factories
     from posttrain.orchestrator.brains import Brain, check_endpoint, parse_brain
     from posttrain.orchestrator.brains.endpoints import api_key_for
     from posttrain.orchestrator.plugins import load_specialist
-    from posttrain.tools.evaluation import get_benchmark
 
-    get_benchmark(config.benchmark)
+    check_inputs(config)
     spec = parse_brain(config.brain)
     if spec.kind != "offline":
         api_key_for(spec)
@@ -70,9 +161,9 @@ def prepare(config: RunConfig) -> Prepared:
 async def execute(prepared: Prepared, workspace, base_model_path: str, state: dict | None, console=None,
                   approve=None) -> str:
     """Run the loop inside one event loop (AgentChat teams are bound to the loop that made them)."""
-    from posttrain.orchestrator.context import RunContext, set_current_run
-    from posttrain.orchestrator.events import EventBus, RunStarted
-    from posttrain.orchestrator.ledger import Ledger
+    from posttrain.run.context import RunContext, set_current_run
+    from posttrain.run.events import EventBus, RunStarted
+    from posttrain.run.ledger import Ledger
     from posttrain.orchestrator.loop import IterationLoop
     from posttrain.orchestrator.team import build_team
     from posttrain.orchestrator.transcript import TranscriptWriter
@@ -93,8 +184,10 @@ async def execute(prepared: Prepared, workspace, base_model_path: str, state: di
     set_current_run(ctx)
     _stop_on_sigterm()
     try:
+        reading = config.objective.describe() if config.objective else ""
         ctx.bus.publish(RunStarted(goal=config.goal, run_dir=str(workspace.root), brain=brain.spec.label,
-                                   benchmark=config.benchmark, base_model=config.base_model, resumed=state is not None))
+                                   benchmark=config.benchmark, base_model=config.base_model, resumed=state is not None,
+                                   reading=reading))
         return await IterationLoop(ctx, team, writer, approve=approve).run()
     finally:
         set_current_run(None)
@@ -115,7 +208,7 @@ def _stop_on_sigterm() -> None:
 
 def start(config: RunConfig, console=None, approve=None) -> str:
     """Validate, create the run directory, and run to the end. Returns the final status."""
-    from posttrain.orchestrator.workspace import RunWorkspace
+    from posttrain.run.workspace import RunWorkspace
     from posttrain.tools.tiny_model import build_tiny_model
 
     base = resolve_base_model(config.base_model)
@@ -125,9 +218,11 @@ def start(config: RunConfig, console=None, approve=None) -> str:
     return asyncio.run(execute(prepared, workspace, base, None, console, approve))
 
 
-def resume(run_dir: str, console=None, approve=None, max_iterations: int | None = None) -> str:
-    """Continue a stopped or killed run from its last checkpoint."""
-    from posttrain.orchestrator.workspace import RunWorkspace
+def resume(run_dir: str, console=None, approve=None, max_iterations: int | None = None,
+           train_data: list[str] | None = None, teacher: str | None = None) -> str:
+    """Continue a stopped, blocked or killed run from its last checkpoint (a blocked run with the data it lacked)."""
+    from posttrain.run.ledger import Ledger
+    from posttrain.run.workspace import RunWorkspace
 
     workspace = RunWorkspace.open(run_dir)
     state = workspace.load_state()
@@ -136,6 +231,16 @@ def resume(run_dir: str, console=None, approve=None, max_iterations: int | None 
         config = config.model_copy(update={"max_iterations": max_iterations})
     elif state.get("status") in ("goal_met", "max_iterations", "budget_exhausted"):
         raise ConfigError(f"run {run_dir} already finished ({state['status']}); pass --max-iterations N to extend it")
+    if train_data or teacher:
+        config = config.model_copy(update={"train_data": [*config.train_data, *(train_data or [])],
+                                           "teacher": teacher or config.teacher})
+    if state.get("status") == "blocked":
+        if not (train_data or teacher):
+            raise ConfigError(f"run {run_dir} is blocked ({state.get('reason')}); resume it with --train-data "
+                              "PATH|HUB_ID or --teacher MODEL")
+        ledger = Ledger.model_validate(state["ledger"])
+        ledger.current.blocked = ledger.current.data_candidates = ledger.current.data_search = None
+        state["ledger"] = ledger.model_dump(mode="json")  # redo the blocked iteration's work with the new data
     prepared = prepare(config)
     workspace.rewind_log(workspace.transcript_path, state["transcript_lines"])
     workspace.rewind_log(workspace.events_path, state["event_lines"])

@@ -12,7 +12,7 @@ from typing import Any
 
 from posttrain.agents.manager import ManagerAgents, build_manager
 from posttrain.agents.specialist import Specialist
-from posttrain.orchestrator.context import RunContext
+from posttrain.run.context import RunContext
 
 
 DEBATE_PROMPT = """You are the {name} of posttrain, in the debate that opens each iteration. You {stance}.
@@ -35,12 +35,13 @@ class Team:
     def debater_names(self) -> list[str]:
         return [d.name for d in self.debaters]
 
-    def tool(self, agent: str, name: str):
-        """A worker's bound tool function by name (the loop uses it to complete a step an LLM skipped)."""
-        for tool in self.bound_tools.get(agent, []):
-            if getattr(tool, "__name__", "") == name:
-                return tool
-        raise KeyError(f"{agent} has no tool {name!r}")
+    def find_tool(self, name: str) -> tuple[str, Any]:
+        """(owner, bound tool function) by tool name (the loop uses it to complete a step an LLM skipped)."""
+        for agent, tools in self.bound_tools.items():
+            for tool in tools:
+                if getattr(tool, "__name__", "") == name:
+                    return agent, tool
+        raise KeyError(f"no specialist has a tool {name!r}")
 
 
 def make_selector(names: Sequence[str]):

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from posttrain.orchestrator.events import AgentMessage, Progress
+from posttrain.run.events import AgentMessage, Progress
 
 
 TOOL_EVENT_TYPES = {"ToolCallRequestEvent", "ToolCallExecutionEvent"}

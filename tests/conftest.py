@@ -7,6 +7,7 @@ shared ones use the `shared_fixtures` fixture, which skips when the folder is ab
 import http.server
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,11 +47,12 @@ def shared_fixtures() -> Path:
 
 @dataclass
 class Recorded:
-    """One canned response: status, body bytes, headers."""
+    """One canned response: status, body bytes, headers; `delay_s` holds it back (a hanging server)."""
 
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
 
 
 Route = Recorded | Callable[["Request"], Recorded]
@@ -87,13 +89,18 @@ class LoopbackServer:
                 )
                 server.requests.append(request)
                 answer = server._answer(request)
-                self.send_response(answer.status)
-                headers = {"Content-Type": "application/json", **answer.headers}
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
+                if answer.delay_s:
+                    time.sleep(answer.delay_s)
+                try:
+                    self.send_response(answer.status)
+                    headers = {"Content-Type": "application/json", **answer.headers}
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(answer.body)))
+                    self.end_headers()
+                    self.wfile.write(answer.body)
+                except (BrokenPipeError, ConnectionResetError):  # the client timed out on a delayed answer
+                    pass
 
             do_GET = do_POST = _serve
 

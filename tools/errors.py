@@ -30,3 +30,12 @@ class TrainingError(PosttrainError):
 
 class EvalError(PosttrainError):
     """An evaluation could not be completed."""
+
+
+class BrainUnavailable(PosttrainError):
+    """The LLM brain's endpoint kept failing past the retry bound; the run stops with its state saved."""
+
+    def __init__(self, message: str, tries: int = 0, reason: str = ""):
+        super().__init__(message)
+        self.tries = tries
+        self.reason = reason

@@ -83,6 +83,7 @@ def build_tiny_model(out_dir: str | Path, config: TinyModelConfig | None = None)
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
+        posttrain_random_init=True,  # read by tools.training.sizing: a model that learns the task from scratch
     )
     torch.manual_seed(config.seed)
     model = Qwen3ForCausalLM(model_config)

@@ -5,37 +5,51 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from posttrain.orchestrator.context import RunContext
+from posttrain.run.context import RunContext
+from posttrain.tools.data import BuildSpec
 from posttrain.tools.hub import DatasetHits, DatasetReport
 
 
 class BuiltDataset(BaseModel):
-    summary: str = Field(description="One line for the team with sizes, label accuracy and decontamination.")
-    artifact: dict = Field(description="The saved dataset: path, format, rows, card, counts, contamination.")
+    summary: str = Field(description="One line for the team: sources, mapping, counts per step, label check, gate.")
+    path: str = Field(description="The parquet file the Trainer will read.")
+    n_rows: int
+    label_accuracy: float | None = Field(description="Share of labels the benchmark's scorer accepts; None = unknown.")
 
 
 def make_data_engineer_tools(ctx: RunContext) -> list[Callable]:
-    from posttrain.tools.data import build_benchmark_dataset
+    from posttrain.tools.data import build_dataset as _build_dataset
+    from posttrain.tools.data.discover import SourceCandidates, find_sources
     from posttrain.tools.hub import inspect_dataset as _inspect_dataset
     from posttrain.tools.hub import search_datasets as _search_datasets
 
-    def build_dataset(fmt: Annotated[Literal["sft", "grpo"], "sft: prompt/completion; grpo: prompt/answer"],
-                      n_rows: Annotated[int, "rows to generate, e.g. 4000"]) -> BuiltDataset:
-        """Generate training data for the goal's benchmark with its seeded generator (disjoint from the eval items),
-        run the decontamination gate against the benchmark, save parquet + dataset card under the run's artifacts."""
+    def find_training_data(fmt: Annotated[Literal["sft", "grpo"], "sft: prompt/completion rows; grpo: prompts with "
+                                                                     "gold answers (also for rft)"]) -> SourceCandidates:
+        """Find training data for the goal's benchmark, best evidence first: the user's --train-data, the
+        benchmark's own train split, Hub datasets that fit (format, size, licence, gating), a --teacher model
+        sampling on those prompts with rejection sampling, the benchmark's generator. Each candidate says why it is
+        or is not usable; `blocked_reason` says what would unblock a run with no usable source."""
+        found = find_sources(ctx.benchmark, fmt=fmt, train_data=ctx.config.train_data, teacher=ctx.config.teacher)
         iteration = ctx.iteration
-        artifact = build_benchmark_dataset(
-            ctx.config.benchmark, ctx.artifacts / "data", n=n_rows, fmt=fmt,
-            seed=ctx.config.seed + 1000 * iteration.index, teacher_noise=ctx.config.teacher_noise,
-        )
-        record = artifact.model_dump()
-        iteration.dataset = record
-        acc = "n/a" if artifact.label_accuracy is None else f"{artifact.label_accuracy:.0%}"
-        c = artifact.contamination
-        summary = (f"Built {artifact.n_rows} {fmt} rows (label accuracy {acc}); decontamination against "
-                   f"{', '.join(c.checked_against)} dropped {c.dropped} rows (rate {c.rate:.1%}); "
-                   f"saved {artifact.path}.")
-        return BuiltDataset(summary=summary, artifact=record)
+        iteration.data_candidates, iteration.data_search = found, found.describe()
+        if found.blocked_reason:
+            iteration.blocked = found.blocked_reason
+        return found
+
+    def build_dataset(spec: Annotated[BuildSpec, "the build: sources (path / hub / benchmark / teacher, each with "
+                                                  "mapping), format, total rows, dedupe, label_check, filters"]
+                      ) -> BuiltDataset:
+        """Build this iteration's training set from a build spec and save parquet + card under the run's artifacts.
+        The decontamination gate against the goal's benchmark and the label check with its scorer always run
+        (added when the spec leaves them out)."""
+        bench = ctx.benchmark.spec
+        spec = spec.model_copy(update={
+            "decontaminate_against": list(dict.fromkeys([*spec.decontaminate_against, bench])),
+            "label_check": spec.label_check or bench})
+        artifact = _build_dataset(spec, ctx.artifacts / "data", progress=ctx.progress)
+        ctx.iteration.dataset = artifact
+        return BuiltDataset(summary=artifact.describe(), path=artifact.path, n_rows=artifact.n_rows,
+                            label_accuracy=artifact.label_accuracy)
 
     def search_datasets(query: Annotated[str, "keywords, e.g. 'grade school math'"], limit: int = 10) -> DatasetHits:
         """Search Hugging Face Hub datasets by keyword (sorted by downloads). Offline trouble is reported, not raised."""
@@ -45,4 +59,4 @@ def make_data_engineer_tools(ctx: RunContext) -> list[Callable]:
         """Inspect a Hub dataset: configs, splits, sizes, schema, sample rows, licence, gating and fit per method."""
         return _inspect_dataset(dataset_id)
 
-    return [build_dataset, search_datasets, inspect_dataset]
+    return [find_training_data, build_dataset, search_datasets, inspect_dataset]

@@ -1,13 +1,14 @@
 """The Evaluator's tools: `posttrain.tools.evaluation` bound to the run (reports under artifacts, scores in the ledger)."""
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from posttrain.orchestrator.context import RunContext
-from posttrain.orchestrator.events import ScoreReported
-from posttrain.orchestrator.ledger import Score
+from posttrain.run.context import RunContext
+from posttrain.run.events import ScoreReported
+from posttrain.run.ledger import Score, describe_comparison
 
 
 class EvaluationReport(BaseModel):
@@ -21,6 +22,8 @@ class EvaluationReport(BaseModel):
 
 def make_evaluator_tools(ctx: RunContext) -> list[Callable]:
     from posttrain.tools.evaluation import compare_reports, evaluate_model
+    from posttrain.tools.evaluation.decoding import DecodingCheck
+    from posttrain.tools.evaluation.decoding import check_decoding as _check_decoding
 
     def evaluate_checkpoint(limit: Annotated[int | None, "evaluate only the first N items (None = all)"] = None
                             ) -> EvaluationReport:
@@ -29,29 +32,42 @@ def make_evaluator_tools(ctx: RunContext) -> list[Callable]:
         iteration = ctx.iteration
         model = ctx.model_to_evaluate()
         previous_best, best_iteration = ctx.ledger.best()
-        report = evaluate_model(model, ctx.config.benchmark, ctx.artifacts / "eval", limit=limit, progress=ctx.progress)
+        report = evaluate_model(model, ctx.benchmark, ctx.artifacts / "eval", limit=limit, progress=ctx.progress)
         score = Score(score=report.score, n=report.n, ci95=tuple(report.ci95), report=report.path,
                       checkpoint=model if iteration.index > 0 else None)
         comparison = None
         if iteration.index == 0:
             ctx.ledger.baseline = score
-            summary = f"Baseline {report.score:.3f} (n={report.n}, 95% CI {report.ci95[0]:.3f}–{report.ci95[1]:.3f})."
+            summary = f"Baseline {score.describe()}."
         else:
             iteration.evaluation = score
-            summary = f"Score {report.score:.3f} (n={report.n}, 95% CI {report.ci95[0]:.3f}–{report.ci95[1]:.3f})"
+            summary = f"Score {score.describe()}"
             if previous_best is not None:
-                comparison = compare_reports(previous_best.report, report.path).model_dump()
+                comparison = compare_reports(previous_best.report, report.path)
                 iteration.comparison = comparison
                 label = "baseline" if best_iteration == 0 else f"iteration {best_iteration}"
-                summary += (f"; vs best ({label}, {previous_best.score:.3f}): Δ {comparison['diff']:+.3f}, "
-                            f"95% CI {comparison['ci95'][0]:+.3f}…{comparison['ci95'][1]:+.3f}, "
-                            f"p={comparison['p_value']:.3g} ({comparison['method']}) — "
-                            f"{'significant' if comparison['significant'] else 'not significant'} at 0.05")
+                summary += f"; vs best ({label}, {previous_best.score:.3f}): {describe_comparison(comparison)}"
             summary += "."
         best, _ = ctx.ledger.best()
         ctx.bus.publish(ScoreReported(iteration=iteration.index, score=report.score, ci95=tuple(report.ci95),
                                       n=report.n, best=best.score if best else report.score))
         return EvaluationReport(summary=summary, score=report.score, n=report.n, ci95=tuple(report.ci95),
-                                report_path=report.path, comparison=comparison)
+                                report_path=report.path, comparison=comparison.model_dump() if comparison else None)
 
-    return [evaluate_checkpoint]
+    def check_decoding(limit: Annotated[int | None, "check on the first N items (None = all)"] = None
+                       ) -> DecodingCheck:
+        """Check decoding on this iteration's checkpoint: greedy vs sampled, with vs without the chat template.
+        The better setting (kept only when it wins a paired test) is saved beside the checkpoint as
+        generation_config.json and used for every later evaluation of it."""
+        model = ctx.model_to_evaluate()
+        if not Path(model).resolve().is_relative_to(ctx.workspace.root.resolve()):
+            from posttrain.tools.errors import ToolError
+
+            raise ToolError(f"{model} is outside this run's directory; decoding is checked on the run's own "
+                            "checkpoints, never written into a model cache")
+        check = _check_decoding(model, ctx.benchmark, ctx.artifacts / "decoding", limit=limit,
+                                seed=ctx.config.seed, progress=ctx.progress)
+        ctx.iteration.decoding = check.describe()
+        return check
+
+    return [evaluate_checkpoint, check_decoding]

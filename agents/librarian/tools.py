@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from posttrain.orchestrator.context import RunContext
+from posttrain.run.context import RunContext
 from posttrain.tools.papers import PaperHits
 
 
@@ -28,7 +28,12 @@ def make_librarian_tools(ctx: RunContext) -> list[Callable]:
         """Find post-training techniques for the goal and plan: the curated catalogue (always available, real paper
         ids) plus a live arXiv / Semantic Scholar / HF Papers search (cached; offline it says so). Cited ids are
         recorded in the run's ledger."""
-        refs = technique_catalogue(f"{ctx.config.goal} {query}", limit=limit)
+        from posttrain.run.facts import Facts, conditions
+
+        # only techniques whose measured conditions hold (no QLoRA for a 2-layer model); ones without conditions pass
+        holding = conditions(Facts.from_run(ctx))
+        ranked = technique_catalogue(f"{ctx.config.goal} {query}", limit=100)
+        refs = [r for r in ranked if set(r.conditions) <= holding][:limit]
         hits = _search_papers(query, limit=limit)
         ctx.iteration.techniques = [r.paper_id for r in refs] + [p.id for p in hits.papers]
         cited = "; ".join(f"{r.name} ({r.paper_id})" for r in refs)

@@ -34,7 +34,8 @@ def build_manager(model_client, ctx, config: ManagerConfig | None = None) -> Man
     decider = AssistantAgent(
         config.name, model_client, tools=make_manager_tools(ctx), description=config.description,
         system_message=load_prompt("manager", file="decision_prompt.md"),
-        reflect_on_tool_use=True, model_context=BufferedChatCompletionContext(buffer_size=30),
+        reflect_on_tool_use=True, max_tool_iterations=2,  # an invalid plan gets its validation error back once
+        model_context=BufferedChatCompletionContext(buffer_size=30),
     )
     delegator = AssistantAgent(
         config.name, model_client, description=config.description, system_message=load_prompt("manager"),

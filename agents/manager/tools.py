@@ -3,10 +3,10 @@
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from posttrain.orchestrator.context import RunContext
-from posttrain.orchestrator.ledger import Plan
+from posttrain.run.context import RunContext
+from posttrain.run.ledger import Plan
 from posttrain.tools.errors import ToolError
 
 
@@ -19,19 +19,29 @@ class RecordedDecision(BaseModel):
 def make_manager_tools(ctx: RunContext) -> list[Callable]:
     def record_decision(
         decision: Annotated[str, "the decision in one or two sentences, with the numbers behind it"],
-        method: Annotated[Literal["sft", "grpo"], "training method for this iteration"],
-        max_steps: Annotated[int, "optimizer steps (1-100000)"],
-        learning_rate: Annotated[float, "peak learning rate"],
-        n_train: Annotated[int, "training rows the DataEngineer should build"],
+        method: Annotated[Literal["sft", "rft", "grpo"], "sft; rft = rejection-sampling fine-tuning; grpo = RL"],
+        max_steps: Annotated[int, "optimizer steps (1-100000); an upper bound when epochs is given"],
+        learning_rate: Annotated[float, "peak learning rate, in (0, 1)"],
+        n_train: Annotated[int, "at most this many training rows (prompts for rft/grpo), 1-10^7"],
         rationale: Annotated[str, "why: the measured results that drove it"],
         dissent: Annotated[list[str], "each specialist you overruled: 'Name: what they proposed'"],
         init_from: Annotated[Literal["base", "best", "latest"], "start from the base model, best-scoring or latest checkpoint"] = "best",
+        epochs: Annotated[float | None, "passes over the data; the Trainer derives steps from the rows built"] = None,
+        beta: Annotated[float, "GRPO KL anchor to the reference (0 = none)"] = 0.0,
+        samples_per_prompt: Annotated[int, "rft: answers sampled per prompt"] = 4,
+        technique: Annotated[str, "the technique applied, e.g. 'GRPO (DeepSeekMath)'"] = "",
+        paper: Annotated[str, "arXiv id it comes from, e.g. 'arxiv:2402.03300'"] = "",
+        adopted_from: Annotated[str, "whose proposal the decision adopts (e.g. 'Trainer')"] = "Manager",
     ) -> RecordedDecision:
         """Record this iteration's plan and the dissent from the debate. Call exactly once after the debate."""
-        if not 0 < max_steps <= 100_000 or not 0 < learning_rate < 1 or not 0 < n_train <= 10_000_000:
-            raise ToolError("max_steps must be 1-100000, learning_rate in (0, 1), n_train 1-10^7; call again")
-        plan = Plan(method=method, init_from=init_from, max_steps=max_steps, learning_rate=learning_rate,
-                    n_train=n_train, seed=ctx.config.seed + ctx.iteration.index, rationale=rationale)
+        try:
+            plan = Plan(method=method, init_from=init_from, max_steps=max_steps, learning_rate=learning_rate,
+                        n_train=n_train, seed=ctx.config.seed + ctx.iteration.index, rationale=rationale,
+                        epochs=epochs, beta=beta, samples_per_prompt=samples_per_prompt, technique=technique,
+                        paper=paper, adopted_from=adopted_from)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ToolError(f"invalid plan ({problems}); call record_decision again with valid values") from None
         iteration = ctx.iteration
         iteration.plan, iteration.decision, iteration.dissent = plan, decision, list(dissent)
         note = f" Dissent: {'; '.join(dissent)}." if dissent else " No dissent."

@@ -1,12 +1,17 @@
-"""The Trainer's tools: `posttrain.tools.training` bound to the run (Ray, Trackio project = run dir name)."""
+"""The Trainer's tools: `posttrain.tools.training` bound to the run (Ray, Trackio project = run dir name).
 
+`launch_training` runs SFT, rejection-sampling fine-tuning (sample from the model, keep what the benchmark's scorer
+accepts, SFT on it) or GRPO on this iteration's dataset. With `epochs`, the steps follow from the rows actually built
+and the batch size actually used, so no step count is guessed before the data exists.
+"""
+
+import math
 from collections.abc import Callable
-from statistics import fmean
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from posttrain.orchestrator.context import RunContext
+from posttrain.run.context import RunContext
 from posttrain.tools.errors import ToolError
 
 
@@ -14,74 +19,80 @@ class TrainingReport(BaseModel):
     summary: str = Field(description="One line for the team: curve, time, checkpoint, diagnosis.")
     status: str
     checkpoint: str | None
+    steps: int = Field(description="Optimizer steps the run was given.")
     metrics_summary: dict
     findings: list[dict]
 
 
-def late_drop(values: list[float]) -> float:
-    """Relative fall of a curve over its last third versus the third before (positive = still improving)."""
-    if len(values) < 6:
-        return 0.0
-    third = len(values) // 3
-    before, late = fmean(values[-2 * third:-third]), fmean(values[-third:])
-    return (before - late) / abs(before) if before else 0.0
+def steps_for(epochs: float | None, rows: int, per_step: int, max_steps: int) -> int:
+    """Optimizer steps for `epochs` passes over `rows` at `per_step` rows a step, capped by `max_steps`."""
+    if not epochs:
+        return max_steps
+    return max(1, min(max_steps, math.ceil(epochs * rows / per_step)))
 
 
 def make_trainer_tools(ctx: RunContext) -> list[Callable]:
-    from posttrain.orchestrator.brains.playbook import SMALL, regime_for
-    from posttrain.tools.evaluation import get_benchmark
+    from posttrain.tools.data.rft import build_rft_dataset, items_from_dataset
     from posttrain.tools.training import GRPOSpec, LoraSpec, SFTSpec, run_training
+    from posttrain.tools.training.sizing import model_size, sft_batch_size, uses_lora
 
-    def launch_training(method: Annotated[Literal["sft", "grpo"], "training method"],
-                        max_steps: Annotated[int, "optimizer steps, e.g. 800"],
-                        learning_rate: Annotated[float, "peak learning rate, e.g. 1e-2 for tiny models, 1e-5 real"],
-                        init_from: Annotated[Literal["base", "best", "latest"], "base model, best-scoring or latest checkpoint"] = "best",
-                        ) -> TrainingReport:
+    def launch_training(
+        method: Annotated[Literal["sft", "rft", "grpo"], "sft; rft = sample from the model, keep verified answers, "
+                                                          "SFT on them; grpo = RL against the benchmark's scorer"],
+        max_steps: Annotated[int, "optimizer steps (an upper bound when epochs is given)"],
+        learning_rate: Annotated[float, "peak learning rate, e.g. 1e-2 for tiny models, 1e-4 for LoRA"],
+        init_from: Annotated[Literal["base", "best", "latest"], "base model, best-scoring or latest checkpoint"] = "best",
+        epochs: Annotated[float | None, "passes over the dataset; steps then follow from its rows"] = None,
+        beta: Annotated[float, "GRPO KL anchor to the reference model (0 = none)"] = 0.0,
+        samples_per_prompt: Annotated[int, "rft: answers sampled per prompt"] = 4,
+    ) -> TrainingReport:
         """Train on this iteration's dataset as a Ray task (tracked in Trackio), then diagnose the run. Needs the
-        DataEngineer's dataset first. Returns status, loss/reward curve summary, checkpoint path and findings."""
+        DataEngineer's dataset first (sft: prompt/completion rows; rft and grpo: prompts with gold answers).
+        Returns status, loss/reward curve summary, checkpoint path and findings."""
         iteration = ctx.iteration
-        if not iteration.dataset:
-            raise ToolError("no dataset was built for this iteration; ask the DataEngineer to call build_dataset first")
+        if iteration.dataset is None:
+            raise ToolError("no dataset was built for this iteration; ask the DataEngineer to build one first")
+        if learning_rate <= 0 or max_steps < 1:
+            raise ToolError("learning_rate must be > 0 and max_steps >= 1; call again with valid values")
         model = ctx.model_for_next_training(init_from)
-        small = regime_for(ctx.base_model_path) is SMALL
-        common = dict(base_model=model, dataset=iteration.dataset["path"], max_steps=max_steps,
-                      learning_rate=learning_rate, seed=ctx.config.seed + iteration.index,
-                      time_budget_s=ctx.remaining_s(), lora=None if small else LoraSpec())
-        if method == "sft":
-            spec = SFTSpec(**common, batch_size=64 if small else 8)
+        size = model_size(ctx.base_model_path)
+        built = iteration.dataset
+        dataset, rows = built.path, built.n_rows
+        if method == "rft":
+            rft = build_rft_dataset(model, items_from_dataset(dataset), ctx.benchmark, ctx.artifacts / "rft-data",
+                                    samples_per_prompt=samples_per_prompt, seed=ctx.config.seed + iteration.index,
+                                    progress=ctx.progress)
+            built, dataset, rows = rft, rft.path, rft.n_rows
+        budget = ctx.remaining_s()
+        common = dict(base_model=model, dataset=dataset, learning_rate=learning_rate,
+                      seed=ctx.config.seed + iteration.index, time_budget_s=budget,
+                      lora=LoraSpec() if uses_lora(size) else None)
+        if method in ("sft", "rft"):
+            batch = sft_batch_size(size)
+            steps = steps_for(epochs, rows, batch, max_steps)
+            # long enough for the longest row, within the model's context and one GPU's memory (2k tokens)
+            longest = _longest_row(built) or size.max_positions
+            spec = SFTSpec(**common, max_steps=steps, batch_size=batch,
+                           max_length=max(8, min(size.max_positions, 2048, longest)))
         else:
-            bench = get_benchmark(ctx.config.benchmark)
-            spec = GRPOSpec(**common, benchmark=ctx.config.benchmark, max_completion_length=bench.max_new_tokens)
+            probe = GRPOSpec(benchmark=ctx.benchmark.spec, base_model=model, dataset=dataset)
+            steps = steps_for(epochs, rows, probe.prompts_per_step, max_steps)
+            spec = GRPOSpec(**common, max_steps=steps, benchmark=ctx.benchmark.spec, beta=beta,
+                            max_completion_length=min(ctx.benchmark.max_new_tokens, size.max_positions // 2))
         result = run_training(spec, ctx.artifacts / f"train-{method}", project=ctx.workspace.root.name,
                               run_name=f"iter{iteration.index}-{method}", progress=ctx.progress, cancel=ctx.cancel)
-        summary = dict(result.summary)
-        losses = [m["loss"] for m in result.metrics if isinstance(m.get("loss"), (int, float))]
-        rewards = [m["reward"] for m in result.metrics if isinstance(m.get("reward"), (int, float))]
-        # "Still improving?" — the loss falling for SFT, the reward rising for GRPO, over the last third of the run.
-        summary["late_improvement"] = late_drop(losses) if method == "sft" else -late_drop(rewards)
-        if rewards:
-            summary.setdefault("first_reward", rewards[0])
-            summary.setdefault("last_reward", rewards[-1])
-        if losses:
-            summary.setdefault("first_loss", losses[0])
-            summary.setdefault("last_loss", losses[-1])
-        findings = [f.model_dump() for f in result.findings]
-        iteration.training = {"method": method, "status": result.status, "checkpoint": result.checkpoint,
-                              "summary": summary, "findings": findings, "error": result.error,
-                              "log_path": result.log_path, "duration_s": result.duration_s,
-                              "tracking": {"project": result.project, "run": result.run_name}}
-        return TrainingReport(summary=_describe(method, result, summary, findings), status=result.status,
-                              checkpoint=result.checkpoint, metrics_summary=summary, findings=findings)
+        iteration.training = result.model_copy(update={"metrics": []})  # the curve stays in metrics.jsonl
+        return TrainingReport(summary=result.describe(), status=result.status, checkpoint=result.checkpoint,
+                              steps=steps, metrics_summary=result.summary,
+                              findings=[f.model_dump() for f in result.findings])
 
     return [launch_training]
 
 
-def _describe(method: str, result, summary: dict, findings: list[dict]) -> str:
-    curve = ""
-    if "first_loss" in summary and method == "sft":
-        curve = f"loss {summary['first_loss']:.3f}→{summary['last_loss']:.3f}"
-    if "last_reward" in summary:
-        curve += f"{', ' if curve else ''}reward {summary['first_reward']:.2f}→{summary['last_reward']:.2f}"
-    found = "; ".join(f"{f['kind']}: {f['evidence']} → {f['fix']}" for f in findings) or "no findings"
-    where = f"checkpoint {result.checkpoint}" if result.checkpoint else f"error: {result.error}"
-    return f"{method.upper()} {result.status} in {result.duration_s:.0f} s: {curve}; {where}; diagnosis: {found}."
+def _longest_row(dataset) -> int:
+    """Length of the longest row the quality report saw (sum over roles; characters bound tokens from above), 0 when
+    unknown — the Trainer's max_length, so no row is cut."""
+    quality = dataset.quality
+    if quality is None or not quality.token_lengths:
+        return 0
+    return sum(stats.max for stats in quality.token_lengths.values()) + 8  # + special/template tokens

@@ -1,12 +1,22 @@
 """Brains: the offline playbook (the embedded default, rule-based, not an LLM) and OpenAI-compatible endpoints.
 
 `Brain.client_for(role)` hands each agent its model client: one `PlaybookClient` per role offline, one shared
-`OpenAIChatCompletionClient` for an endpoint.
+`ResilientClient` (retries, timeouts, tool-call repair around autogen's OpenAI client) for an endpoint.
+
+An endpoint that keeps failing raises `BrainUnavailable` from the agent; a team re-raises it as a RuntimeError
+carrying only its text, so callers check `brain.failure` or `brain_unavailable(exc)` after a team run fails.
 """
 
 from typing import Any
 
-from posttrain.orchestrator.brains.endpoints import BrainSpec, build_endpoint_client, check_endpoint, default_brain, parse_brain
+from posttrain.orchestrator.brains.endpoints import (
+    BrainSpec,
+    build_endpoint_client,
+    check_endpoint,
+    default_brain,
+    parse_brain,
+)
+from posttrain.tools.errors import BrainUnavailable
 
 
 class Brain:
@@ -22,7 +32,7 @@ class Brain:
         """Attach the run: the playbook's rules read its ledger. Clients made earlier see it too."""
         from posttrain.orchestrator.brains.playbook import Playbook
 
-        self.playbook = Playbook(ctx)
+        self.playbook = Playbook(ctx, self.specialists)
 
     @property
     def offline(self) -> bool:
@@ -42,9 +52,22 @@ class Brain:
         if self.offline and getattr(client, "role", "") is None:
             client.role = role
 
+    @property
+    def failure(self) -> BrainUnavailable | None:
+        """Why the endpoint's last model call gave up, or None (offline, or the last call succeeded)."""
+        return getattr(self._shared, "failure", None)
+
     async def close(self) -> None:
         if self._shared is not None:
             await self._shared.close()
 
 
-__all__ = ["Brain", "BrainSpec", "parse_brain", "default_brain", "check_endpoint"]
+def brain_unavailable(exc: BaseException) -> BrainUnavailable | None:
+    """The `BrainUnavailable` behind `exc`, also when a team flattened it into a RuntimeError; else None."""
+    from posttrain.orchestrator.brains.resilient import brain_unavailable as find
+
+    return find(exc)
+
+
+__all__ = ["Brain", "BrainSpec", "BrainUnavailable", "brain_unavailable", "parse_brain", "default_brain",
+           "check_endpoint", "build_endpoint_client"]

@@ -4,17 +4,32 @@ Keys come from the environment only and are never written to disk (`dump_compone
 loading a masked config uses the mask as the key — so we never round-trip clients through configs).
 
     spec = parse_brain("vllm:Qwen/Qwen3-8B@http://localhost:8000")
-    client = build_endpoint_client(spec)
+    client = build_endpoint_client(spec)   # a ResilientClient around the OpenAI client
+
+Every model call is retried within a bound (see `resilient.py`); the knobs come from the environment:
+
+    POSTTRAIN_BRAIN_TIMEOUT_S   one request, seconds (default 120)
+    POSTTRAIN_BRAIN_MAX_TRIES   tries per model call, the first included (default 6)
+    POSTTRAIN_BRAIN_DEADLINE_S  all tries of one call together, sleeps included (default 600)
+    POSTTRAIN_BRAIN_BACKOFF_S   first backoff sleep, doubled per try up to 30 s (default 1)
+
+Past the bound the call raises `BrainUnavailable`, and the run stops with its state saved for `posttrain resume`.
 """
 
 import os
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from posttrain.tools.errors import ConfigError
 
 
+if TYPE_CHECKING:  # resilient.py imports openai and autogen: keep `posttrain --help` fast
+    from posttrain.orchestrator.brains.resilient import ResilientClient, RetryPolicy
+
+
+RETRY_ENV = {"timeout_s": "POSTTRAIN_BRAIN_TIMEOUT_S", "max_tries": "POSTTRAIN_BRAIN_MAX_TRIES",
+             "deadline_s": "POSTTRAIN_BRAIN_DEADLINE_S", "backoff_s": "POSTTRAIN_BRAIN_BACKOFF_S"}
 BrainKind = Literal["offline", "openai", "hf", "vllm", "ollama"]
 HF_ROUTER_URL = "https://router.huggingface.co/v1"
 KEY_ENV = {"openai": "OPENAI_API_KEY", "hf": "HF_TOKEN"}
@@ -95,25 +110,50 @@ def check_endpoint(spec: BrainSpec, timeout_s: float = 5.0) -> None:
                           f"{KEY_ENV.get(spec.kind, 'the key variable')}")
 
 
-def build_endpoint_client(spec: BrainSpec):
-    """An `OpenAIChatCompletionClient` for the spec: sequential tool calls, speaker names kept in the text."""
+def retry_policy_from_env() -> "RetryPolicy":
+    """The retry bound from POSTTRAIN_BRAIN_* (unset variables keep `RetryPolicy`'s defaults)."""
+    from posttrain.orchestrator.brains.resilient import RetryPolicy
+
+    values: dict[str, float | int] = {}
+    for field, env in RETRY_ENV.items():
+        text = os.environ.get(env, "").strip()
+        if not text:
+            continue
+        try:
+            values[field] = int(text) if field == "max_tries" else float(text)
+        except ValueError as exc:
+            kind = "a whole number" if field == "max_tries" else "a number of seconds"
+            raise ConfigError(f"{env}={text!r} is not {kind}; unset it or give e.g. {env}=5") from exc
+    return RetryPolicy(**values)
+
+
+def build_endpoint_client(spec: BrainSpec, policy: "RetryPolicy | None" = None) -> "ResilientClient":
+    """A `ResilientClient` around an `OpenAIChatCompletionClient`: sequential tool calls, speaker names in the text.
+
+    The SDK's own retries are off (max_retries=0) so the wrapper's bound is the only one, not multiplied by it.
+    """
     from autogen_core.models import ModelFamily
     from autogen_ext.models.openai import OpenAIChatCompletionClient
 
+    from posttrain.orchestrator.brains.resilient import ResilientClient
+
+    policy = policy or retry_policy_from_env()
     local = spec.kind != "openai"
     model_info = {"vision": False, "function_calling": True, "json_output": True, "family": ModelFamily.UNKNOWN,
                   "structured_output": True, "multiple_system_messages": False}
-    kwargs = dict(model=spec.model, api_key=api_key_for(spec), parallel_tool_calls=False, temperature=0.2)
+    kwargs = dict(model=spec.model, api_key=api_key_for(spec), parallel_tool_calls=False, temperature=0.2,
+                  max_retries=0, timeout=policy.timeout_s)
     if spec.base_url:
         kwargs["base_url"] = spec.base_url
     if local or spec.base_url:
         kwargs["model_info"] = model_info
         kwargs["add_name_prefixes"] = True  # local chat templates drop `name`; keep who said what in debates
     try:
-        return OpenAIChatCompletionClient(**kwargs)
+        inner = OpenAIChatCompletionClient(**kwargs)
     except ValueError as exc:  # e.g. an unknown OpenAI model name without model_info
         kwargs["model_info"] = model_info
         try:
-            return OpenAIChatCompletionClient(**kwargs)
+            inner = OpenAIChatCompletionClient(**kwargs)
         except ValueError:
             raise ConfigError(f"cannot build a client for --brain {spec.label}: {exc}") from exc
+    return ResilientClient(inner, policy, label=f"brain {spec.label}")

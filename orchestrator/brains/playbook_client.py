@@ -92,16 +92,16 @@ class PlaybookClient(ChatCompletionClient):
 
     # -- the rules ------------------------------------------------------------------------------------------------
     def _decide(self, messages: Sequence[LLMMessage], tools: set[str]) -> str | list[FunctionCall]:
-        if messages and isinstance(messages[-1], FunctionExecutionResultMessage):
-            return self._reflect(messages[-1])
         if self.role == "Manager":
             if "record_decision" in tools:
+                if messages and isinstance(messages[-1], FunctionExecutionResultMessage):
+                    return self._reflect(messages[-1])
                 return [self._call("record_decision", self._decision_args())]
             return self._delegate()
         if not tools:
             spoken = sum(1 for m in messages if isinstance(m, AssistantMessage))
-            return self._debate_turn(rebuttal=spoken > 0, messages=messages)
-        return self._work_calls(tools)
+            return self._debate_turn(rebuttal=spoken > 0)
+        return self._work(messages, tools)
 
     def _call(self, name: str, arguments: dict) -> FunctionCall:
         index = self.playbook.ctx.iteration.index
@@ -121,93 +121,70 @@ class PlaybookClient(ChatCompletionClient):
 
     # Manager ----------------------------------------------------------------------------------------------------
     def _decision_args(self) -> dict:
-        playbook = self.playbook
-        plan = playbook.next_plan()
-        proposals = [playbook.proposal(name) for name in self._debaters()]
-        dissent = playbook.dissent(plan, proposals)
-        source = {"base": "base model", "best": "best checkpoint", "latest": "latest checkpoint"}[plan.init_from]
-        decision = (f"{plan.method.upper()} from the {source} for {plan.max_steps} steps at lr {plan.learning_rate:g} "
-                    f"on {plan.n_train} rows, because {plan.rationale}.")
-        return {"decision": decision, "method": plan.method, "init_from": plan.init_from,
-                "max_steps": plan.max_steps, "learning_rate": plan.learning_rate, "n_train": plan.n_train,
-                "rationale": plan.rationale, "dissent": dissent}
-
-    def _debaters(self) -> list[str]:
-        return [name for name in self.specialists if name != "Manager"]
+        decision = self.playbook.decision()
+        plan = decision.plan
+        return {"decision": decision.text, "dissent": decision.dissent,
+                **plan.model_dump(exclude={"seed"}, exclude_none=True)}
 
     def _delegate(self) -> str:
+        """Ask, in team order, the first specialist whose own rule says it has work pending; a specialist asked
+        once whose step is still pending failed, so the iteration ends and the debate takes it up."""
         ctx = self.playbook.ctx
         it = ctx.iteration
         asked = self._asked.setdefault(it.index, [])
-
-        def ask(name: str, request: str) -> str:
+        for name, spec in self.specialists.items():
+            if name == "Manager":
+                continue
+            request = spec.offline_request(ctx) if getattr(spec, "offline_request", None) else None
+            if request is None and not getattr(spec, "builtin", True) and it.index > 0 and it.trained:
+                request = "review this iteration's results with your tools." if name not in asked else None
+            if request is None:
+                continue
+            if name in asked:
+                why = it.blocked or f"{name}'s step did not complete"
+                return f"{why}. Ending the iteration so the team can debate it. TERMINATE"
             asked.append(name)
             return f"@{name} {request}"
-
         if it.index == 0:
-            if ctx.ledger.baseline is None and "Evaluator" not in asked:
-                return ask("Evaluator", f"measure the baseline of the base model on {ctx.config.benchmark}.")
-            return "Baseline recorded. TERMINATE"
-        plan = it.plan
-        if not it.techniques and "Librarian" not in asked:
-            return ask("Librarian", f"find techniques and papers for: {plan.method.upper()} — {plan.rationale}.")
-        if it.dataset is None and "DataEngineer" not in asked:
-            fmt = "grpo" if plan.method == "grpo" else "sft"
-            return ask("DataEngineer", f"build {plan.n_train} {fmt} rows for {ctx.config.benchmark}, decontaminated.")
-        if it.dataset is None:
-            return "No dataset could be built; ending the iteration so the team can debate it. TERMINATE"
-        if it.training is None and "Trainer" not in asked:
-            return ask("Trainer", f"run {plan.method.upper()} for {plan.max_steps} steps at lr {plan.learning_rate:g} "
-                                  f"from the {plan.init_from} checkpoint.")
-        if not it.trained:
-            error = (it.training or {}).get("error") or "no checkpoint"
-            return f"Training did not succeed ({error}); the diagnosis is on record for the next debate. TERMINATE"
-        if it.evaluation is None and "Evaluator" not in asked:
-            return ask("Evaluator", "evaluate the new checkpoint and compare it with the best so far (paired test).")
-        for name, spec in self.specialists.items():
-            if not getattr(spec, "builtin", True) and name not in asked:
-                return ask(name, "review this iteration's results with your tools.")
+            return "Baseline measured. TERMINATE" if ctx.ledger.baseline else "No baseline could be measured. TERMINATE"
         return "Iteration complete; results are in the ledger. TERMINATE"
 
     # Specialists -------------------------------------------------------------------------------------------------
-    def _debate_turn(self, *, rebuttal: bool, messages: Sequence[LLMMessage]) -> str:
-        spec = self.specialists.get(self.role)
-        if spec is not None and getattr(spec, "offline_debate", None):
-            own = spec.offline_debate(self.playbook.ctx)
-            return f"{own} [offline playbook]"
-        proposal = self.playbook.proposal(self.role)
+    def _debate_turn(self, *, rebuttal: bool) -> str:
+        playbook, ledger = self.playbook, self.playbook.ctx.ledger
+        own = playbook.proposal(self.role)
+        text = own.text() if own.action else own.evidence
+        previous = next((it for it in reversed(ledger.iterations[:-1]) if self.role in it.debate), None)
+        if previous and previous.debate[self.role].startswith(text):
+            return (f"Nothing new since iteration {previous.index}"
+                    + (f"; my proposal stands: {own.action}." if own.action else ".") + " [offline playbook]")
         if not rebuttal:
-            return f"{proposal.text()} [offline playbook]"
-        others = [self.playbook.proposal(name) for name in self._debaters() if name != self.role]
-        disagree = [p for p in others if p.method and proposal.method and p.method != proposal.method]
+            return f"{text} [offline playbook]"
+        others = [p for p in playbook.proposals() if p.speaker != self.role and p.changes]
+        disagree = [p for p in others if any(own.changes.get(k, v) != v for k, v in p.changes.items())]
         if not disagree:
-            return f"Rebuttal: no disagreement on the method ({proposal.method}); I stand by: {proposal.action}. [offline playbook]"
-        names = ", ".join(f"{p.speaker} ('{p.action}')" for p in disagree)
-        return (f"Rebuttal to {names}: my evidence stands — {proposal.evidence} So I still propose: "
-                f"{proposal.action}. [offline playbook]")
+            return f"Rebuttal: no disagreement with my proposal ({own.action or 'none'}). [offline playbook]"
+        names = ", ".join(f"{p.speaker} ('{p.action}', rank {p.rank})" for p in disagree)
+        return (f"Rebuttal to {names}: my evidence stands (rank {own.rank}) — {own.evidence} So I still propose: "
+                f"{own.action}. [offline playbook]")
 
-    def _work_calls(self, tools: set[str]) -> list[FunctionCall] | str:
+    def _work(self, messages: Sequence[LLMMessage], tools: set[str]) -> list[FunctionCall] | str:
         ctx = self.playbook.ctx
-        plan = ctx.iteration.plan
-        wanted: dict[str, dict] = {}
-        if self.role == "Librarian" and "find_techniques" in tools:
-            query = f"{ctx.config.goal} {plan.method if plan else ''}".strip()
-            wanted["find_techniques"] = {"query": query}
-        elif self.role == "DataEngineer" and "build_dataset" in tools and plan:
-            wanted["build_dataset"] = {"fmt": "grpo" if plan.method == "grpo" else "sft", "n_rows": plan.n_train}
-        elif self.role == "Trainer" and "launch_training" in tools and plan:
-            wanted["launch_training"] = {"method": plan.method, "max_steps": plan.max_steps,
-                                         "learning_rate": plan.learning_rate, "init_from": plan.init_from}
-        elif self.role == "Evaluator" and "evaluate_checkpoint" in tools:
-            wanted["evaluate_checkpoint"] = {}
-        else:  # plug-ins: every tool that needs no arguments
-            spec = self.specialists.get(self.role)
-            for tool in (spec.all_tools(ctx) if spec else []):
-                if _no_required_args(tool):
-                    wanted[tool.__name__] = {}
-        if not wanted:
-            return f"I have no tool for this step. [offline playbook, role {self.role}]"
-        return [self._call(name, args) for name, args in wanted.items()]
+        last = messages[-1] if messages and isinstance(messages[-1], FunctionExecutionResultMessage) else None
+        spec = self.specialists.get(self.role)
+        rule = getattr(spec, "offline_work", None)
+        if rule is not None:
+            failed = {item.name for item in last.content if item.is_error} if last else set()
+            calls = [(name, args) for name, args in rule(ctx) if name in tools and name not in failed]
+        elif last is None:  # a plug-in without a work rule: every tool that needs no arguments, once
+            calls = [(tool.__name__, {}) for tool in (spec.all_tools(ctx) if spec else []) if _no_required_args(tool)]
+        else:
+            calls = []
+        if calls:
+            return [self._call(name, args) for name, args in calls]
+        if last is not None:
+            return self._reflect(last)
+        return f"I have no tool for this step. [offline playbook, role {self.role}]"
 
 
 def _no_required_args(func: Any) -> bool:

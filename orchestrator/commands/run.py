@@ -1,14 +1,30 @@
-"""`posttrain run GOAL` and `posttrain resume RUN_DIR`."""
+"""`posttrain run GOAL` and `posttrain resume RUN_DIR`.
 
+Exit codes: 0 finished, 1 the run failed, 2 bad input (nothing created), 3 blocked (e.g. no training data: the line
+says what unblocks it; `posttrain resume RUN --train-data …` continues it), 130 interrupted.
+"""
+
+import json
 from typing import Annotated
 
 import typer
 
 
+EXIT_BY_STATUS = {"failed": 1, "blocked": 3}
+
+
 def run(
-    goal: Annotated[str, typer.Argument(help="What to achieve, e.g. 'Teach the base model 3-digit addition'.")],
-    base_model: Annotated[str, typer.Option(help="'tiny' (built locally), a Hub id, or a local path.")] = "tiny",
-    benchmark: Annotated[str, typer.Option(help="arithmetic | caesar | gsm8k | … | items.jsonl | bench.yaml")] = "arithmetic",
+    goal: Annotated[str, typer.Argument(help="What to achieve, e.g. 'Improve Qwen/Qwen3-1.7B-Base on GSM8K to 30% "
+                                             "within 2 hours'. Benchmark, model, target and budget are read from it.")],
+    base_model: Annotated[str | None, typer.Option(help="'tiny' (built locally), a Hub id, or a local path "
+                                                        "(default: read from the goal, else tiny).")] = None,
+    benchmark: Annotated[str | None, typer.Option(help="arithmetic | caesar | gsm8k | … | items.jsonl | bench.yaml "
+                                                       "(default: read from the goal).")] = None,
+    train_data: Annotated[list[str] | None, typer.Option("--train-data", help="Your training data: a JSONL/parquet/"
+                                                         "CSV file, a dataset folder, or a Hub id owner/name[:config]"
+                                                         "[@split]. Repeatable.")] = None,
+    teacher: Annotated[str | None, typer.Option(help="A local teacher model (path or Hub id) whose answers are "
+                                                     "kept when the benchmark's scorer accepts them.")] = None,
     target: Annotated[float | None, typer.Option(help="Stop when the score reaches this (0-1).")] = None,
     brain: Annotated[str | None, typer.Option(help="offline | openai:MODEL | hf:MODEL | vllm:MODEL@URL | ollama:MODEL "
                                                     "(default: offline unless OPENAI_API_KEY or POSTTRAIN_BRAIN is set)")] = None,
@@ -22,44 +38,62 @@ def run(
     debate_rounds: Annotated[int, typer.Option(help="Debate rounds per iteration (2+ adds rebuttals).")] = 1,
     seed: Annotated[int, typer.Option(help="Seed for data generation and training.")] = 0,
     playbook_scale: Annotated[float, typer.Option(help="Scale the offline playbook's steps and data (0.25 = smoke run).")] = 1.0,
+    dry_run: Annotated[bool, typer.Option(help="Print how the goal was read and the first plan, then exit "
+                                               "(no model is loaded, nothing is trained).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: print JSON.")] = False,
 ) -> None:
     """Run the team on a goal: baseline, then debate → decide → data → train → evaluate, per iteration."""
     from pydantic import ValidationError
 
     from posttrain.orchestrator import session
     from posttrain.orchestrator.brains import default_brain
-    from posttrain.orchestrator.config import RunConfig, slugify
     from posttrain.orchestrator.console import ConsoleView
-    from posttrain.orchestrator.workspace import default_run_dir
     from posttrain.tools.errors import ConfigError
 
     try:
-        config = RunConfig(goal=goal, base_model=base_model, benchmark=benchmark, target=target,
-                           brain=brain or default_brain(), max_iterations=max_iterations, time_budget=time_budget,
-                           run_dir=run_dir or str(default_run_dir(slugify(goal))), agents=agent or [],
-                           approve=approve, teacher_noise=teacher_noise, debate_rounds=debate_rounds, seed=seed,
-                           playbook_scale=playbook_scale)
+        config = session.configure(goal, brain=brain or default_brain(), run_dir=run_dir, base_model=base_model,
+                                   benchmark=benchmark, target=target, time_budget=time_budget,
+                                   train_data=train_data or [], teacher=teacher, max_iterations=max_iterations,
+                                   agents=agent or [], approve=approve, teacher_noise=teacher_noise,
+                                   debate_rounds=debate_rounds, seed=seed, playbook_scale=playbook_scale)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(f"--{'-'.join(map(str, first['loc'])).replace('_', '-')}: {first['msg']}") from None
+    if dry_run:
+        session.check_inputs(config)
+        plan = session.first_plan(config)
+        if as_json:
+            typer.echo(json.dumps({"objective": config.objective.model_dump(), "first_plan": plan.model_dump()},
+                                  indent=2))
+        else:
+            typer.echo(config.objective.describe())
+            typer.echo(f"first plan: {plan.describe()}, because {plan.rationale}")
+        return
     status = session.start(config, console=ConsoleView(), approve=_ask if approve else None)
-    if status == "failed":
-        raise typer.Exit(1)
+    _exit_for(status)
 
 
 def resume(
     run_dir: Annotated[str, typer.Argument(help="The run directory to continue.")],
     max_iterations: Annotated[int | None, typer.Option(help="Extend a finished run to this many iterations.")] = None,
+    train_data: Annotated[list[str] | None, typer.Option("--train-data", help="Training data to add (unblocks a run "
+                                                         "that stopped for lack of data). Repeatable.")] = None,
+    teacher: Annotated[str | None, typer.Option(help="A local teacher model to add.")] = None,
     approve: Annotated[bool, typer.Option(help="Ask before each iteration's plan is carried out.")] = False,
 ) -> None:
-    """Continue a stopped, interrupted or killed run from its last checkpoint."""
+    """Continue a stopped, blocked, interrupted or killed run from its last checkpoint."""
     from posttrain.orchestrator import session
     from posttrain.orchestrator.console import ConsoleView
 
     status = session.resume(run_dir, console=ConsoleView(), approve=_ask if approve else None,
-                            max_iterations=max_iterations)
-    if status == "failed":
-        raise typer.Exit(1)
+                            max_iterations=max_iterations, train_data=train_data, teacher=teacher)
+    _exit_for(status)
+
+
+def _exit_for(status: str) -> None:
+    code = EXIT_BY_STATUS.get(status, 0)
+    if code:
+        raise typer.Exit(code)
 
 
 def _ask(decision: str) -> bool:

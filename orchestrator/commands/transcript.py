@@ -43,7 +43,7 @@ def show(
     from rich.console import Console
 
     from posttrain.orchestrator.transcript import filter_entries, read_transcript
-    from posttrain.orchestrator.workspace import RunWorkspace
+    from posttrain.run.workspace import RunWorkspace
 
     workspace = RunWorkspace.open(run_dir)
     entries = filter_entries(read_transcript(workspace.transcript_path), agent=agent, iteration=iteration,
@@ -69,7 +69,7 @@ def export(
     import json
 
     from posttrain.orchestrator.transcript import read_transcript, to_markdown
-    from posttrain.orchestrator.workspace import RunWorkspace
+    from posttrain.run.workspace import RunWorkspace
     from posttrain.tools.errors import ConfigError
 
     if format not in ("md", "json"):

@@ -12,11 +12,11 @@ from autogen_ext.models.replay import ReplayChatCompletionClient
 
 from posttrain.agents.manager.tools import make_manager_tools
 from posttrain.agents.specialist import builtin_factories
-from posttrain.orchestrator.config import RunConfig
-from posttrain.orchestrator.context import RunContext
-from posttrain.orchestrator.events import EventBus, ScoreReported
-from posttrain.orchestrator.ledger import IterationRecord, Ledger
-from posttrain.orchestrator.workspace import RunWorkspace
+from posttrain.run.config import RunConfig
+from posttrain.run.context import RunContext
+from posttrain.run.events import EventBus, ScoreReported
+from posttrain.run.ledger import IterationRecord, Ledger
+from posttrain.run.workspace import RunWorkspace
 
 
 TOOL_INFO = {"vision": False, "function_calling": True, "json_output": False, "family": ModelFamily.UNKNOWN,
@@ -84,7 +84,7 @@ def test_a_diverging_training_run_is_reported_not_raised(ctx):
 
     ctx.ledger.iterations.append(IterationRecord(index=1, phase="work"))
     data = build_benchmark_dataset(ctx.config.benchmark, ctx.artifacts / "data", n=256, fmt="sft")
-    ctx.iteration.dataset = data.model_dump()
+    ctx.iteration.dataset = data
     args = '{"method": "sft", "max_steps": 30, "learning_rate": 5.0, "init_from": "base"}'
     call = CreateResult(finish_reason="function_calls", cached=False, usage=RequestUsage(0, 0),
                         content=[FunctionCall(id="t1", name="launch_training", arguments=args)])
@@ -94,6 +94,6 @@ def test_a_diverging_training_run_is_reported_not_raised(ctx):
     result = asyncio.run(agent.run(task="train with an absurd learning rate"))
     executed = next(m for m in result.messages if isinstance(m, ToolCallExecutionEvent)).content[0]
     assert not executed.is_error
-    kinds = {f["kind"] for f in ctx.iteration.training["findings"]}
+    kinds = {f.kind for f in ctx.iteration.training.findings}
     assert "loss_divergence" in kinds, ctx.iteration.training
     assert "loss_divergence" in executed.content

@@ -3,7 +3,7 @@
 import json
 
 from posttrain.orchestrator import session
-from posttrain.orchestrator.config import RunConfig
+from posttrain.run.config import RunConfig
 
 
 def test_rejected_plan_stops_before_any_work(tmp_path):

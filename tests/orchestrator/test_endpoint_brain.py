@@ -88,7 +88,7 @@ async def _agent_tool_call(loopback_server):
 
 def test_baseline_run_driven_by_an_http_brain(loopback_server, tmp_path):
     from posttrain.orchestrator import session
-    from posttrain.orchestrator.config import RunConfig
+    from posttrain.run.config import RunConfig
 
     serve_models(loopback_server)
     loopback_server.route("/v1/chat/completions", scripted_team, method="POST")

@@ -6,9 +6,9 @@ from autogen_agentchat.messages import MessageFactory, TextMessage, ToolCallRequ
 from autogen_core import FunctionCall
 
 from posttrain.orchestrator.cli import main
-from posttrain.orchestrator.events import AgentMessage, Progress
+from posttrain.run.events import AgentMessage, Progress
 from posttrain.orchestrator.transcript import TranscriptWriter, filter_entries, read_transcript
-from posttrain.orchestrator.workspace import RunWorkspace
+from posttrain.run.workspace import RunWorkspace
 
 
 def write_sample(root):

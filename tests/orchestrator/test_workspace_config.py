@@ -2,8 +2,8 @@
 
 import pytest
 
-from posttrain.orchestrator.config import RunConfig, parse_duration, slugify
-from posttrain.orchestrator.workspace import RunWorkspace, write_json_atomic
+from posttrain.run.config import RunConfig, parse_duration, slugify
+from posttrain.run.workspace import RunWorkspace, write_json_atomic
 from posttrain.tools.errors import ConfigError
 
 
@@ -19,7 +19,7 @@ def test_bad_durations(text):
 
 
 def test_config_round_trip(tmp_path):
-    cfg = RunConfig(goal="  Teach addition ", run_dir=str(tmp_path), time_budget="10m", agents=["a.b:c"])
+    cfg = RunConfig(goal="  Teach addition ", benchmark="arithmetic", run_dir=str(tmp_path), time_budget="10m", agents=["a.b:c"])
     again = RunConfig.model_validate(cfg.model_dump())
     assert again == cfg and again.goal == "Teach addition" and again.time_budget_s == 600
     assert slugify("Teach the base model 3-digit addition!") == "teach-the-base-model-3-digit-addition"

@@ -328,6 +328,7 @@ def test_a_hosted_teacher_is_recorded_in_the_card(tmp_path, own_fixtures, loopba
         {
             "name": "hosted",
             "format": "sft",
+            "label_check": "arithmetic",
             "decontaminate_against": ["arithmetic"],
             "sources": [
                 {
@@ -345,7 +346,8 @@ def test_a_hosted_teacher_is_recorded_in_the_card(tmp_path, own_fixtures, loopba
     )
     artifact = build_dataset(spec, tmp_path / "out", base_dir=base)
     assert artifact.n_rows == 6 and artifact.generation["acceptance_rate"] == 1.0
-    assert artifact.label_accuracy == 1.0  # the benchmark check compared every kept sample with the answer
+    assert artifact.label_accuracy == 1.0  # the label check scored every kept sample against its gold answer
+    assert artifact.label_check.checked == 6 and artifact.counts["after_label_check"] == 6
     assert read_card(artifact.card_path)["posttrain"]["generation"]["hosted_api"] == api["base_url"]
     assert "teacher:big-teacher@backend=hosted,seed=0" in artifact.sources
     assert "hosted_api" in (tmp_path / "out" / "README.md").read_text()

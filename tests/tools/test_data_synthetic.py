@@ -7,26 +7,45 @@ from posttrain.tools.data.card import read_card
 from posttrain.tools.errors import ConfigError
 
 
-def test_sft_rows_carry_the_noisy_teacher_and_the_card_says_so(tmp_path):
+def test_sft_labels_are_measured_and_the_wrong_ones_dropped(tmp_path):
+    from posttrain.tools.evaluation import get_benchmark
+
     artifact = build_benchmark_dataset("arithmetic", tmp_path, n=400, fmt="sft", seed=1, teacher_noise=0.5)
 
     table = pq.read_table(artifact.path).to_pylist()
     assert artifact.path == str(tmp_path / "arithmetic-sft.parquet") and artifact.format == "sft"
-    assert artifact.columns == ["prompt", "completion"] and artifact.n_rows == len(table) == 400
-    assert artifact.counts == {"generated": 400, "after_dedupe": 400, "after_decontam": 400}
+    assert artifact.columns == ["prompt", "completion", "answer"] and artifact.n_rows == len(table)
+    # the generator's own record of its slips (read here only to check the measurement)
+    truth = get_benchmark("arithmetic").train_items(400, 1, 0.5)
+    correct = sum(item.meta["teacher_correct"] for item in truth)
+    check = artifact.label_check
+    assert (check.checked, check.accepted, check.dropped) == (400, correct, 400 - correct)
+    assert artifact.label_accuracy == pytest.approx(correct / 400) and 0.5 < artifact.label_accuracy < 1.0
+    assert artifact.counts == {
+        "generated": 400,
+        "after_dedupe": 400,
+        "after_label_check": correct,
+        "after_decontam": correct,
+    }
+    assert all(str(eval(r["prompt"].rstrip("="))) == r["completion"] == r["answer"] for r in table)  # noqa: S307
     assert artifact.contamination.checked_against == ["arithmetic"] and artifact.contamination.dropped == 0
-    wrong = [r for r in table if str(eval(r["prompt"].rstrip("="))) != r["completion"]]  # noqa: S307 - digits and +
-    # the carry-dropping teacher: label accuracy is the measured share of correct completions
-    assert artifact.label_accuracy == pytest.approx(1 - len(wrong) / len(table))
-    assert 0.5 < artifact.label_accuracy < 1.0
     card = read_card(artifact.card_path)
     assert card["posttrain"]["counts"] == artifact.counts
     assert card["posttrain"]["label_accuracy"] == artifact.label_accuracy
+    assert card["posttrain"]["label_check"]["dropped"] == 400 - correct
     assert card["configs"][0]["data_files"][0]["path"] == "arithmetic-sft.parquet"
     assert "Checked against arithmetic" in (tmp_path / "README.md").read_text()
-    line = artifact.summary()
-    assert "generated 400 → after_dedupe 400 → after_decontam 400" in line and "0 rows dropped" in line
-    assert f"teacher labels {artifact.label_accuracy:.1%} correct" in line
+    line = artifact.describe()
+    assert f"generated 400 → after_dedupe 400 → after_label_check {correct}" in line and "0 rows dropped" in line
+    assert f"labels {artifact.label_accuracy:.1%} correct" in line and artifact.summary() == line
+
+
+def test_a_noisy_teacher_can_be_kept_for_study(tmp_path):
+    artifact = build_benchmark_dataset(
+        "caesar", tmp_path, n=300, fmt="sft", teacher_noise=0.7, drop_wrong_labels=False
+    )
+    assert artifact.n_rows == 300 and artifact.label_check.dropped == 0
+    assert 0.4 < artifact.label_accuracy < 0.65  # words without a vowel come out right even from the buggy teacher
 
 
 def test_grpo_rows_carry_the_true_answer(tmp_path):

@@ -6,6 +6,7 @@
 
 from typing import Literal
 
+from posttrain.tools.data.labels import LabelCheck
 from posttrain.tools.data.quality import QualityReport
 from pydantic import BaseModel, Field
 
@@ -40,7 +41,10 @@ class DatasetArtifact(BaseModel):
         description="Row counts after each step, in order, e.g. generated → after_dedupe → after_decontam."
     )
     contamination: ContaminationSummary = Field(description="What the decontamination gate checked and dropped.")
-    label_accuracy: float | None = Field(None, description="Share of teacher labels that are correct, when known.")
+    label_accuracy: float | None = Field(
+        None, description="Measured share of checked labels the benchmark's scorer accepted; None when unknown."
+    )
+    label_check: LabelCheck | None = Field(None, description="The label check: checked, accepted, dropped, how.")
     sources: list[str] = Field(
         default_factory=list, description="Each source with its revision, e.g. 'benchmark:arithmetic@seed=0'."
     )
@@ -55,15 +59,21 @@ class DatasetArtifact(BaseModel):
         None, description="Quality of (up to 1000 of) the saved rows: duplicates left, token lengths, answer formats."
     )
 
-    def summary(self) -> str:
-        """One line for a transcript: size, the count after each step, the gate's result, label accuracy."""
+    def describe(self) -> str:
+        """One line for a transcript: rows, sources, mapping, counts per step, label check, decontamination."""
         steps = " → ".join(f"{name} {count}" for name, count in self.counts.items())
         gate = self.contamination
         checked = ", ".join(gate.checked_against) or "nothing"
-        text = f"{self.n_rows} {self.format} rows at {self.path} ({steps}); decontaminated against {checked}: "
-        text += f"{gate.dropped} rows dropped ({gate.rate:.1%})"
-        if self.label_accuracy is not None:
-            text += f"; teacher labels {self.label_accuracy:.1%} correct"
+        mappings = [step.split(": mapped ", 1)[1] for step in self.transformations if ": mapped " in step]
+        text = f"{self.n_rows} {self.format} rows at {self.path} from {', '.join(self.sources) or 'no source'}"
+        text += f" ({'; '.join(mappings)})" if mappings else ""
+        text += f"; {steps}; decontaminated against {checked}: {gate.dropped} rows dropped ({gate.rate:.1%})"
+        if self.label_check is not None:
+            text += f"; {self.label_check.line()}"
+        elif self.label_accuracy is not None:
+            text += f"; labels {self.label_accuracy:.1%} correct"
         if "acceptance_rate" in self.generation:
             text += f"; teacher acceptance {float(self.generation['acceptance_rate']):.1%}"
         return text
+
+    summary = describe  # the earlier name, kept for callers outside tools/data

@@ -13,7 +13,8 @@ from typing import Any
 from posttrain.tools.data.artifact import ContaminationSummary, DatasetArtifact
 from posttrain.tools.data.decontam import decontaminate
 from posttrain.tools.data.dedupe import find_duplicates
-from posttrain.tools.data.formats import propose_fits, render_prompt, row_text, to_training_rows
+from posttrain.tools.data.formats import describe_mapping, propose_fits, render_prompt, row_text, to_training_rows
+from posttrain.tools.data.labels import LabelCheck, check_labels
 from posttrain.tools.data.load import FILE_KINDS, load_rows
 from posttrain.tools.data.mix import mix, split_rows, upsample
 from posttrain.tools.data.quality import quality_report
@@ -24,9 +25,6 @@ from posttrain.tools.errors import ConfigError
 from posttrain.tools.progress import ProgressFn, null_progress
 
 
-CORRECT = "_teacher_correct"  # hidden per-row flag, dropped before saving
-
-
 class _Log:
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
@@ -35,55 +33,77 @@ class _Log:
         self.generation: dict[str, Any] = {}
 
 
-def _mapped_rows(source: SourceSpec, spec: BuildSpec, base: Path, tokenizer: Any, log: _Log) -> list[dict]:
-    path = str((base / source.path).resolve()) if source.path else None
+def _raw_rows(source: SourceSpec, base: Path, log: _Log) -> list[dict]:
+    path = str((base / Path(source.path).expanduser()).resolve()) if source.path else None
     raw, revision = load_rows(
         path=path, hub=source.hub, config=source.config, split=source.split, revision=source.revision
     )
     log.sources.append(f"{source.label}@{revision}" if source.path else revision)
+    return raw
+
+
+def _mapping(source: SourceSpec, fmt: str, raw: list[dict]) -> tuple[dict[str, str], str | None]:
+    """The declared mapping, else the proposed one (ConfigError naming the columns when none fits)."""
+    if source.mapping:
+        return source.mapping, source.answer_extract
+    fit = next(f for f in propose_fits(list(raw[0]), raw[:50]) if f.method == fmt)
+    if not fit.fits:
+        raise ConfigError(
+            f"source {source.label} does not fit {fmt}: {fit.reason} (columns: {list(raw[0])}); "
+            "fix: declare `mapping:` for it"
+        )
+    return fit.mapping, source.answer_extract or fit.answer_extract
+
+
+def _mapped_rows(source: SourceSpec, spec: BuildSpec, base: Path, tokenizer: Any, log: _Log) -> list[dict]:
+    raw = _raw_rows(source, base, log)
     if not raw:
         return []
-    mapping, extract = source.mapping, source.answer_extract
-    if not mapping:
-        fit = next(f for f in propose_fits(list(raw[0]), raw[:50]) if f.method == spec.format)
-        if not fit.fits:
-            raise ConfigError(
-                f"source {source.label} does not fit {spec.format}: {fit.reason} (columns: "
-                f"{list(raw[0])}); fix: declare `mapping:` for it"
-            )
-        mapping, extract = fit.mapping, extract or fit.answer_extract
-    log.steps.append(
-        f"{source.label}: mapped {mapping} to {spec.format}" + (f", answer_extract {extract}" if extract else "")
-    )
+    mapping, extract = _mapping(source, spec.format, raw)
+    log.steps.append(f"{source.label}: mapped {describe_mapping(mapping, extract)} for {spec.format}")
+    if spec.format == "sft" and extract == "gsm8k" and "answer" not in mapping:
+        log.steps.append(
+            f"{source.label}: completions rewritten as the benchmark asks: <<...>> calculator annotations removed, "
+            "'#### N' replaced by 'The final answer is \\boxed{N}.'"
+        )
     log.counts[f"raw:{source.label}"] = len(raw)
-    raw = [row for row in raw if not _is_empty({role: row.get(column) for role, column in mapping.items()})]
+    required = {role: column for role, column in mapping.items() if role not in ("input",) + _OPTIONAL[spec.format]}
+    raw = [row for row in raw if not _is_empty({role: row.get(column) for role, column in required.items()})]
     return to_training_rows(raw, spec.format, mapping, tokenizer=tokenizer, answer_extract=extract, system=spec.system)
 
 
+_OPTIONAL = {"sft": ("answer",), "grpo": (), "dpo": ()}  # roles a row may lack without being empty
+
+
 def _benchmark_source(source: SourceSpec, spec: BuildSpec, tokenizer: Any, log: _Log) -> list[dict]:
-    rows, flags = benchmark_rows(
+    rows = benchmark_rows(
         source.benchmark, n=source.n, fmt=spec.format, seed=source.seed, teacher_noise=source.teacher_noise
     )
-    for row, flag in zip(rows, flags, strict=True):
+    for row in rows:
         row["prompt"] = render_prompt(row["prompt"], tokenizer, spec.system)
-        if flag is not None:
-            row[CORRECT] = flag
     log.sources.append(f"benchmark:{source.benchmark}@seed={source.seed},teacher_noise={source.teacher_noise}")
     log.steps.append(f"generated {source.n} rows with the {source.benchmark} generator")
     return rows
 
 
-def _file_items(path: Path, limit: int, log: _Log) -> list[Any]:
-    """Prompts and known answers from a local file (columns proposed as for GRPO: prompt + short answer)."""
+def _prompt_items(source: SourceSpec, base: Path, limit: int, log: _Log) -> list[Any]:
+    """Prompts and gold answers from a path or hub source (mapped as for GRPO: prompt + short answer)."""
     from posttrain.tools.evaluation import Item
 
-    raw, revision = load_rows(path=path)
-    fit = next(f for f in propose_fits(list(raw[0]) if raw else [], raw[:50]) if f.method == "grpo")
-    if not fit.fits:
-        raise ConfigError(f"teacher prompts_from {path.name} needs prompt and answer columns: {fit.reason}")
-    rows = to_training_rows(raw[:limit], "grpo", fit.mapping, answer_extract=fit.answer_extract)
-    log.sources.append(f"prompts:{path.name}@{revision}")
-    return [Item(id=f"{path.stem}-{i}", prompt=row["prompt"], answer=row["answer"]) for i, row in enumerate(rows)]
+    raw = _raw_rows(source, base, log)
+    log.sources[-1] = "prompts:" + log.sources[-1]
+    mapping = dict(source.mapping)
+    if "answer" not in mapping and "completion" in mapping:
+        mapping["answer"] = mapping.pop("completion")  # the gold answer is pulled out of the worked solution
+    extract = source.answer_extract
+    if not mapping and raw:
+        fit = next(f for f in propose_fits(list(raw[0]), raw[:50]) if f.method == "grpo")
+        if not fit.fits:
+            raise ConfigError(f"teacher prompts {source.label} need prompt and answer columns: {fit.reason}")
+        mapping, extract = fit.mapping, extract or fit.answer_extract
+    rows = to_training_rows(raw[:limit], "grpo", mapping, answer_extract=extract)
+    name = Path(source.label).stem
+    return [Item(id=f"{name}-{i}", prompt=row["prompt"], answer=row["answer"]) for i, row in enumerate(rows)]
 
 
 def _teacher_source(
@@ -93,14 +113,14 @@ def _teacher_source(
     from posttrain.tools.evaluation import get_benchmark
 
     t = source.teacher
-    local = base / t.prompts_from
-    if local.suffix.lower() in FILE_KINDS:
-        items = _file_items(local, t.n_prompts, log)
-        benchmark = None
+    if t.prompts is not None:
+        items, benchmark = _prompt_items(t.prompts, base, t.n_prompts, log), t.benchmark
+    elif Path(t.prompts_from).suffix.lower() in FILE_KINDS:
+        items, benchmark = _prompt_items(SourceSpec(path=t.prompts_from), base, t.n_prompts, log), t.benchmark
     else:
         items = get_benchmark(t.prompts_from).train_items(t.n_prompts, t.seed)
         items = [item.model_copy(update={"answer": gold_answer(item)}) for item in items]  # check the truth
-        benchmark = t.prompts_from
+        benchmark = t.benchmark or t.prompts_from
     result = verified_generation(
         t.model,
         items,
@@ -116,13 +136,7 @@ def _teacher_source(
         hosted_api=t.hosted_api,
         progress=progress,
     )
-    # kept samples are known correct only when a check compared them with the answer (a regex checks format)
-    verified = any(check in ("benchmark", "exact", "numeric") for check in t.checks)
-    rows = (
-        result.pairs
-        if spec.format == "dpo"
-        else [{**row, **({CORRECT: True} if verified else {})} for row in result.rows]
-    )
+    rows = result.pairs if spec.format == "dpo" else result.rows  # sft rows keep the gold answer for the label check
     for row in rows:
         row["prompt"] = render_prompt(row["prompt"], tokenizer, spec.system)
     log.sources.append(f"teacher:{result.teacher.model}@backend={result.teacher.backend},seed={t.seed}")
@@ -152,7 +166,8 @@ def _is_empty(row: dict) -> bool:
 
 
 def _token_length(row: dict, tokenizer: Any) -> int:
-    text = row_text({k: v for k, v in row.items() if not k.startswith("_")})
+    trained = {k: v for k, v in row.items() if not k.startswith("_") and not (k == "answer" and "completion" in row)}
+    text = row_text(trained)  # an SFT row's gold answer is not trained on, so it does not count
     return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
@@ -207,6 +222,25 @@ def _dedupe(per_source: list[list[dict]], spec: BuildSpec, log: _Log) -> list[li
     return kept
 
 
+def _label_check(
+    per_source: list[list[dict]], spec: BuildSpec, log: _Log
+) -> tuple[list[list[dict]], LabelCheck | None]:
+    """Score SFT completions against their gold answers with the benchmark's scorer; drop what it rejects."""
+    if not spec.label_check or spec.format != "sft":
+        return per_source, None
+    owners = [i for i, rows in enumerate(per_source) for _ in rows]
+    flat = [
+        dict(row, _owner=owner) for owner, row in zip(owners, (r for rows in per_source for r in rows), strict=True)
+    ]
+    kept, check = check_labels(flat, spec.label_check)
+    out: list[list[dict]] = [[] for _ in per_source]
+    for row in kept:
+        out[row.pop("_owner")].append(row)
+    log.counts["after_label_check"] = len(kept)
+    log.steps.append(f"label check: {check.line()}")
+    return out, check
+
+
 def _take_and_upsample(per_source: list[list[dict]], spec: BuildSpec, log: _Log) -> list[list[dict]]:
     out = []
     for source, rows in zip(spec.sources, per_source, strict=True):
@@ -244,7 +278,8 @@ def build_dataset(
 ) -> DatasetArtifact:
     """Build the dataset a spec declares and save it as parquet + card under ``out_dir``; returns the artifact.
 
-    Steps, each counted: per-source rows (empty rows dropped) → dedupe across sources (exact or near) → take /
+    Steps, each counted: per-source rows (empty rows dropped) → dedupe across sources (exact or near) → label
+    check (``label_check``: SFT completions scored against their gold answers, failures dropped) → take /
     upsample per source → mix (weights, total) → max_tokens filter → decontamination gate against
     ``decontaminate_against`` → train/test split → save (and push_to_hub when set). Rows overlapping the goal's
     benchmarks never reach the Trainer.
@@ -252,7 +287,7 @@ def build_dataset(
     log = _Log()
     tokenizer = _load_tokenizer(spec.tokenizer)
     per_source = _source_rows(spec, Path(base_dir), tokenizer, log, progress)
-    shapes = {tuple(sorted(k for k in rows[0] if not k.startswith("_"))) for rows in per_source if rows}
+    shapes = {tuple(sorted(k for k in rows[0] if k not in _OPTIONAL[spec.format])) for rows in per_source if rows}
     if len(shapes) > 1:
         raise ConfigError(
             f"sources map to different columns {sorted(shapes)}; fix: map every source to the same "
@@ -260,6 +295,7 @@ def build_dataset(
         )
     if spec.dedupe != "none":
         per_source = _dedupe(per_source, spec, log)
+    per_source, label_check = _label_check(per_source, spec, log)
     per_source = _take_and_upsample(per_source, spec, log)
     rows = mix(per_source, weights=[s.weight for s in spec.sources], total=spec.total, seed=spec.seed)
     log.counts["after_mix"] = len(rows)
@@ -268,8 +304,6 @@ def build_dataset(
         + (f" to {spec.total} rows" if spec.total else " (all rows)")
     )
     rows, contamination = _length_and_gate(rows, spec, tokenizer, log)
-    flags = [row[CORRECT] for row in rows if CORRECT in row]
-    rows = [{k: v for k, v in row.items() if k != CORRECT} for row in rows]
     train, test = split_rows(rows, spec.test_size, seed=spec.seed)
     if spec.test_size:
         log.counts |= {"train": len(train), "test": len(test)}
@@ -284,7 +318,7 @@ def build_dataset(
         sources=log.sources,
         transformations=log.steps,
         test_rows=test or None,
-        label_accuracy=sum(flags) / len(flags) if flags else None,
+        label_check=label_check,
         generation=log.generation,
         license=spec.license,
         quality=quality_report(train[:1000], tokenizer=tokenizer),  # token lengths guide the Trainer's max_length

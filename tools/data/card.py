@@ -39,6 +39,7 @@ def write_card(out_dir: str | Path, artifact: DatasetArtifact, *, name: str, lic
             "counts": artifact.counts,
             "contamination": artifact.contamination.model_dump(),
             "label_accuracy": artifact.label_accuracy,
+            "label_check": artifact.label_check.model_dump() if artifact.label_check else None,
             "generation": artifact.generation,
             "quality": artifact.quality.model_dump() if artifact.quality else None,
         },
@@ -59,8 +60,10 @@ def write_card(out_dir: str | Path, artifact: DatasetArtifact, *, name: str, lic
         + [""]
     )
     body += ["## Decontamination", "", _contamination_line(artifact), ""]
-    if artifact.label_accuracy is not None:
-        body += ["## Label accuracy", "", f"{artifact.label_accuracy:.1%} of teacher labels are correct.", ""]
+    if artifact.label_check is not None:
+        body += ["## Label check", "", artifact.label_check.line() + ".", ""]
+    elif artifact.label_accuracy is not None:
+        body += ["## Label accuracy", "", f"{artifact.label_accuracy:.1%} of the labels are correct.", ""]
     if artifact.generation:
         body += ["## Generation", ""] + [f"- {k}: {v}" for k, v in artifact.generation.items()] + [""]
     text = "---\n" + yaml.safe_dump(header, sort_keys=False, allow_unicode=True) + "---\n\n" + "\n".join(body)

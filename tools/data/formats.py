@@ -1,11 +1,17 @@
 """Training formats: which columns fit SFT / GRPO / DPO, the column mapping proposed, and row conversion.
 
 SFT takes `messages`, `prompt`+`completion` or `text`; GRPO takes a `prompt` plus a verifiable (short) answer;
-DPO takes `prompt`/`chosen`/`rejected`. Columns are matched by common names (question→prompt, solution→answer...).
+DPO takes `prompt`/`chosen`/`rejected`. Columns are matched by common names (question/answer, problem/solution,
+instruction/output with an optional `input` appended, input/output, prompt/completion, query/response). SFT rows
+also carry the gold final answer in `answer` when one exists: a distinct short column (MATH's `answer` beside its
+`solution`) or extracted from the completion (GSM8K's `#### N`, whose completion is then rewritten to end
+``The final answer is \boxed{N}.`` with the ``<<...>>`` calculator annotations removed).
 
 >>> fits = propose_fits(["question", "answer"], sample_rows)
 >>> [f.method for f in fits if f.fits]                      # ["sft", "grpo"]
 >>> to_training_rows(rows, "grpo", {"prompt": "question", "answer": "answer"}, answer_extract="gsm8k")
+>>> describe_mapping({"prompt": "question", "completion": "answer"}, "gsm8k")
+'prompt←question, completion←answer (gold answer: the number after ####; completion rewritten to end \\boxed{N})'
 """
 
 import re
@@ -19,9 +25,10 @@ Method = Literal["sft", "grpo", "dpo"]
 ALIASES: dict[str, tuple[str, ...]] = {
     "messages": ("messages", "conversations", "conversation", "chat", "dialog"),
     "prompt": ("prompt", "question", "problem", "instruction", "input", "query"),
-    "completion": ("completion", "response", "output", "answer", "solution", "target"),
+    "completion": ("completion", "response", "output", "solution", "answer", "target"),
     "answer": ("answer", "final_answer", "solution", "label", "target", "output"),
     "text": ("text", "content"),
+    "input": ("input", "context"),
     "chosen": ("chosen",),
     "rejected": ("rejected",),
 }
@@ -42,7 +49,16 @@ class MethodFit(BaseModel):
         default_factory=dict, description="Role → dataset column, e.g. {'prompt': 'question'}."
     )
     reason: str = Field(description="Why it fits or what is missing.")
-    answer_extract: str | None = Field(None, description="How to pull the final answer out (e.g. 'gsm8k'); GRPO only.")
+    answer_extract: str | None = Field(
+        None, description="How to pull the final answer out (e.g. 'gsm8k'): GRPO's answer, SFT's gold answer."
+    )
+
+    @property
+    def line(self) -> str:
+        """The mapping as one human-readable line (or why it does not fit)."""
+        if not self.fits:
+            return f"{self.method} does not fit: {self.reason}"
+        return describe_mapping(self.mapping, self.answer_extract)
 
 
 def row_text(row: dict[str, Any]) -> str:
@@ -94,6 +110,11 @@ def _fit_roles(method: Method, roles: tuple[str, ...], columns: list[str], sampl
     missing = [role for role in roles if role not in mapping]
     if missing:
         return MethodFit(method=method, fits=False, mapping=mapping, reason="missing " + ", ".join(missing))
+    if "prompt" in mapping and mapping["prompt"].lower() == "instruction" and _find(columns, "input", taken):
+        mapping["input"] = _find(columns, "input", taken)  # Alpaca: the optional input follows the instruction
+        taken.add(mapping["input"])
+    if method == "sft" and "completion" in mapping:
+        return _sft_fit(mapping, columns, taken, sample_rows)
     if method == "grpo" and sample_rows:
         values = [row.get(mapping["answer"]) for row in sample_rows]
         how = "gsm8k" if any(isinstance(v, str) and "####" in v for v in values) else None
@@ -113,6 +134,56 @@ def _fit_roles(method: Method, roles: tuple[str, ...], columns: list[str], sampl
                 reason=f"final answer after '####' in {mapping['answer']!r}",
             )
     return MethodFit(method=method, fits=True, mapping=mapping, reason="columns " + ", ".join(mapping.values()))
+
+
+def _sft_fit(mapping: dict[str, str], columns: list[str], taken: set[str], sample_rows: list[dict]) -> MethodFit:
+    """SFT prompt+completion, plus where the gold final answer comes from when the data has one."""
+    gold = _find(columns, "answer", taken)
+    completions = [row.get(mapping["completion"]) for row in sample_rows]
+    extract = None
+    if gold and _verifiable([row.get(gold) for row in sample_rows], None):
+        mapping["answer"] = gold
+    elif any(isinstance(v, str) and "####" in v for v in completions):
+        extract = "gsm8k"
+    elif any(isinstance(v, str) and "\\boxed{" in v for v in completions):
+        extract = "boxed"
+    return MethodFit(
+        method="sft", fits=True, mapping=mapping, answer_extract=extract, reason=describe_mapping(mapping, extract)
+    )
+
+
+_EXTRACT_TEXT = {
+    "gsm8k": "the number after ####; completion rewritten to end \\boxed{N}",
+    "boxed": "the last \\boxed{} of the completion",
+}
+
+
+def describe_mapping(mapping: dict[str, str], answer_extract: str | None = None) -> str:
+    """One line for a person: ``prompt←question, completion←answer (gold answer: the number after ####...)``."""
+    parts = [f"{role}←{column}" for role, column in mapping.items() if role not in ("input", "answer")]
+    if "input" in mapping:
+        parts[0] += f" + {mapping['input']}"
+    text = ", ".join(parts)
+    if "completion" in mapping:
+        if "answer" in mapping:
+            return text + f" (gold answer: column {mapping['answer']})"
+        if answer_extract:
+            return text + f" (gold answer: {_EXTRACT_TEXT.get(answer_extract, answer_extract)})"
+        return text + " (no gold answer)"
+    if "answer" in mapping:
+        how = _EXTRACT_TEXT.get(answer_extract, answer_extract).split(";")[0] if answer_extract else "as written"
+        return text + f", answer←{mapping['answer']} ({how})"
+    return text
+
+
+def rewrite_gsm8k(solution: str) -> str:
+    """A GSM8K solution as the benchmark asks for it: ``<<...>>`` annotations gone, ``#### N`` → a boxed line."""
+    body, marker, final = solution.rpartition("####")
+    if not marker:
+        return solution
+    body = re.sub(r"<<[^>]*>>", "", body).rstrip()
+    number = final.strip().replace(",", "")
+    return f"{body}\nThe final answer is \\boxed{{{number}}}." if body else f"The final answer is \\boxed{{{number}}}."
 
 
 def propose_fits(columns: list[str], sample_rows: list[dict[str, Any]] | None = None) -> list[MethodFit]:
@@ -157,12 +228,28 @@ def to_training_rows(
         if "prompt" not in roles:  # messages, text, or implicit-prompt preference pairs: copied as they are
             out.append({role: _as_role_value(row[mapping[role]]) for role in roles})
         else:
-            new = {"prompt": render_prompt(str(row[mapping["prompt"]]), tokenizer, system)}
-            for role in roles[1:]:
-                value = str(row[mapping[role]])
-                new[role] = extract_answer(value, answer_extract) if role == "answer" else value
-            out.append(new)
+            out.append(_prompted_row(row, fmt, roles, mapping, tokenizer, answer_extract, system))
     return out
+
+
+def _prompted_row(row, fmt, roles, mapping, tokenizer, answer_extract, system) -> dict[str, Any]:
+    prompt = str(row[mapping["prompt"]])
+    extra = row.get(mapping["input"]) if "input" in mapping else None
+    if isinstance(extra, str) and extra.strip():
+        prompt = f"{prompt}\n\n{extra}"
+    new = {"prompt": render_prompt(prompt, tokenizer, system)}
+    for role in roles[1:]:
+        value = str(row[mapping[role]])
+        new[role] = extract_answer(value, answer_extract) if role == "answer" else value
+    if fmt == "sft" and "completion" in new and ("answer" in mapping or answer_extract):
+        source = row.get(mapping.get("answer", mapping["completion"]))
+        how = answer_extract if "answer" not in mapping else None
+        known = source is not None and str(source).strip() and (how != "gsm8k" or "####" in str(source))
+        gold = extract_answer(str(source), how) if known else ""
+        if answer_extract == "gsm8k" and "answer" not in mapping:
+            new["completion"] = rewrite_gsm8k(new["completion"])
+        new["answer"] = gold
+    return new
 
 
 def _as_role_value(value: Any) -> Any:

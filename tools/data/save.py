@@ -8,6 +8,7 @@ from typing import Any
 
 from posttrain.tools.data.artifact import ContaminationSummary, DatasetArtifact, DatasetFormat
 from posttrain.tools.data.card import write_card
+from posttrain.tools.data.labels import LabelCheck
 from posttrain.tools.data.quality import QualityReport
 from posttrain.tools.errors import ConfigError, NetworkError, ToolError
 
@@ -24,6 +25,7 @@ def save_dataset(
     transformations: list[str],
     test_rows: list[dict[str, Any]] | None = None,
     label_accuracy: float | None = None,
+    label_check: LabelCheck | None = None,
     generation: dict[str, Any] | None = None,
     license: str | None = None,
     quality: QualityReport | None = None,
@@ -36,6 +38,8 @@ def save_dataset(
         raise ToolError(
             f"dataset {name!r} has no rows left after filtering (counts: {counts}); loosen the filters or add sources"
         )
+    columns = list(dict.fromkeys(key for row in rows for key in row))  # a column some sources lack is null there
+    rows = [{key: row.get(key) for key in columns} for row in rows]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.parquet"
@@ -54,7 +58,8 @@ def save_dataset(
         card_path=str(out / "README.md"),
         counts=counts,
         contamination=contamination,
-        label_accuracy=label_accuracy,
+        label_accuracy=label_check.accuracy if label_check else label_accuracy,
+        label_check=label_check,
         sources=sources,
         transformations=transformations,
         splits=splits,

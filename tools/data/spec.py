@@ -29,8 +29,10 @@ decontaminate_against: [arithmetic, gsm8k]
 ```
 
 >>> spec = load_spec("specs/math-mix.yaml")
+>>> parse_data_ref("openai/gsm8k:main@train")     # SourceSpec(hub="openai/gsm8k", config="main", split="train")
 """
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -43,9 +45,16 @@ class TeacherSpec(BaseModel):
     """Verified teacher generation: sample, keep what the checks accept."""
 
     model: str = Field(description="Teacher model path or Hub id (ignored by a hosted API, which names its own).")
-    prompts_from: str = Field(
+    prompts_from: str | None = Field(
+        None,
         description="Benchmark whose generator gives prompts and true answers (e.g. 'arithmetic'), or a local "
-        ".jsonl/.json/.parquet/.csv file with prompt and answer columns (checks then cannot be 'benchmark')."
+        ".jsonl/.json/.parquet/.csv file with prompt and answer columns.",
+    )
+    prompts: "SourceSpec | None" = Field(
+        None, description="Or any path/hub source whose rows carry prompts and gold answers (mapped as for GRPO)."
+    )
+    benchmark: str | None = Field(
+        None, description="Benchmark whose scorer the 'benchmark' check uses when prompts do not come from one."
     )
     n_prompts: int = Field(100, ge=1, description="Prompts to generate for.")
     samples_per_prompt: int = Field(4, ge=1, description="Samples per prompt (n).")
@@ -64,6 +73,10 @@ class TeacherSpec(BaseModel):
 
     @model_validator(mode="after")
     def _hosted_consistent(self) -> "TeacherSpec":
+        if (self.prompts_from is None) == (self.prompts is None):
+            raise ValueError("a teacher needs exactly one of prompts_from or prompts; fix: set one of them")
+        if self.prompts is not None and not (self.prompts.path or self.prompts.hub):
+            raise ValueError("teacher prompts must be a path or hub source; fix: use prompts_from for a benchmark")
         if (self.backend == "hosted") != (self.hosted_api is not None):
             raise ValueError(
                 "backend 'hosted' and hosted_api go together; fix: set both, or neither for a local teacher"
@@ -74,7 +87,9 @@ class TeacherSpec(BaseModel):
 class SourceSpec(BaseModel):
     """One source: exactly one of path, hub, benchmark, teacher."""
 
-    path: str | None = Field(None, description="Local .jsonl/.json/.parquet/.csv file.")
+    path: str | None = Field(
+        None, description="Local .jsonl/.json/.parquet/.csv file, save_to_disk folder, or Hub-layout folder."
+    )
     hub: str | None = Field(None, description="Hub dataset id.")
     config: str | None = Field(None, description="Hub config (subset).")
     split: str = Field("train", description="Split to read.")
@@ -108,6 +123,9 @@ class SourceSpec(BaseModel):
         )
 
 
+TeacherSpec.model_rebuild()
+
+
 class BuildSpec(BaseModel):
     """Everything `posttrain datasets build` needs; relative paths resolve against the spec file's folder."""
 
@@ -123,6 +141,11 @@ class BuildSpec(BaseModel):
     dedupe: Literal["none", "exact", "near"] = Field("near", description="Duplicate filter.")
     near_threshold: float = Field(0.85, gt=0.0, le=1.0, description="Jaccard similarity for near duplicates.")
     test_size: float = Field(0.0, ge=0.0, lt=1.0, description="Share split off as <name>-test.parquet.")
+    label_check: str | None = Field(
+        None,
+        description="Benchmark whose scorer checks every SFT completion against its gold `answer`; failures "
+        "are dropped and the measured accuracy is the artifact's label_accuracy.",
+    )
     decontaminate_against: list[str] = Field(description="Benchmarks of the goal; rows overlapping them are dropped.")
     ngram: int = Field(8, ge=1, le=64, description="n-gram length of the decontamination test.")
     license: str | None = Field(None, description="Licence written in the card.")
@@ -156,3 +179,32 @@ def load_spec(path: str | Path) -> tuple[BuildSpec, Path]:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"{file}: {problems}") from exc
+
+
+_HUB_REF = re.compile(r"(?P<id>[A-Za-z0-9][\w.-]*/[\w.-]+)(?::(?P<config>[^:@]+))?(?:@(?P<split>[^@]+))?")
+_DATA_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv", ".arrow")
+
+
+def parse_data_ref(text: str) -> SourceSpec:
+    """A ``--train-data`` argument as a source: an existing file or folder, else ``owner/name[:config][@split]``.
+
+    A missing path-like argument (starting with . / ~ or ending in a data suffix) is a ConfigError, never a Hub
+    lookup; ``openai/gsm8k:main@train`` is the Hub id, config and split (split default: train).
+    """
+    ref = text.strip()
+    if not ref:
+        raise ConfigError(
+            "empty --train-data; fix: pass a data file or folder, or a Hub id owner/name[:config][@split]"
+        )
+    local = Path(ref).expanduser()
+    if local.exists():
+        return SourceSpec(path=str(local.resolve()))
+    if ref.startswith((".", "/", "~")) or ref.lower().endswith(_DATA_SUFFIXES):
+        raise ConfigError(f"--train-data {ref}: no such file or folder; fix: check the path (it is not a Hub id)")
+    match = _HUB_REF.fullmatch(ref)
+    if match is None:
+        raise ConfigError(
+            f"--train-data {ref!r} is neither an existing path nor a Hub id; fix: pass PATH or owner/name[:config]"
+            "[@split], e.g. openai/gsm8k:main@train"
+        )
+    return SourceSpec(hub=match["id"], config=match["config"], split=match["split"] or "train")

@@ -24,7 +24,9 @@ Check = Callable[[str, Any], bool]
 class VerifiedSamples(BaseModel):
     """What rejection sampling kept, and the rates."""
 
-    rows: list[dict[str, str]] = Field(description="Accepted samples as SFT rows: prompt, completion.")
+    rows: list[dict[str, str]] = Field(
+        description="Accepted samples as SFT rows: prompt, completion, answer (the item's gold answer)."
+    )
     pairs: list[dict[str, str]] = Field(description="DPO rows: prompt, chosen (accepted), rejected (rejected sample).")
     n_prompts: int = Field(description="Prompts sent to the teacher.")
     n_samples: int = Field(description="Samples generated (prompts × n).")
@@ -91,7 +93,7 @@ def verified_generation(
         accepted_total += len(good)
         solved += bool(good)
         for text in list(dict.fromkeys(good))[:keep_per_prompt]:
-            rows.append({"prompt": item.prompt, "completion": text})
+            rows.append({"prompt": item.prompt, "completion": text, "answer": str(item.answer)})
         if good and bad:
             pairs.append({"prompt": item.prompt, "chosen": good[0], "rejected": bad[0]})
     total = len(items) * n

@@ -5,6 +5,7 @@
     report = evaluate_model("runs/x/model", bench, "artifacts/1/eval")      # writes artifacts/1/eval/arithmetic.json
     compare_reports("artifacts/0/eval/arithmetic.json", report)             # diff, CI, McNemar p, significant
     check_contamination(train_texts, bench.eval_items(), n=8)               # contaminated ids / rows / rate
+    check_decoding("runs/x/model", bench, "artifacts/0/decoding")           # greedy vs sampled, chat template
 
 Heavy libraries (torch, transformers, datasets, vllm) are imported only inside the functions that need them.
 """
@@ -26,6 +27,7 @@ from posttrain.tools.evaluation.contamination import (
     load_train_texts,
     normalize_words,
 )
+from posttrain.tools.evaluation.decoding import DecodingCandidate, DecodingCheck, check_decoding
 from posttrain.tools.evaluation.harness import evaluate_model
 from posttrain.tools.evaluation.registry import get_benchmark, list_benchmarks
 from posttrain.tools.evaluation.report import EvalReport, ItemRecord, load_records, load_report, wilson_interval
@@ -35,6 +37,8 @@ __all__ = [
     "Benchmark",
     "Comparison",
     "ContaminationReport",
+    "DecodingCandidate",
+    "DecodingCheck",
     "EvalReport",
     "Generation",
     "GenerationSettings",
@@ -43,6 +47,7 @@ __all__ = [
     "RegressionReport",
     "Scored",
     "check_contamination",
+    "check_decoding",
     "check_regressions",
     "compare_folders",
     "compare_many",

@@ -44,6 +44,8 @@ class Generation(BaseModel):
     batch_size: int = Field(0, description="Largest batch used (transformers); 0 for vLLM (it schedules itself).")
     duration_s: float = Field(description="Wall time of generation, model loading excluded.")
     load_s: float = Field(0.0, description="Time to load the model and tokenizer.")
+    sampling: dict[str, bool | float] = Field(
+        default_factory=dict, description="Decoding actually used: do_sample, temperature, top_p.")
 
 
 def vllm_available() -> bool:
@@ -184,7 +186,8 @@ def _generate_transformers(model_path: str, prompts: list[str], settings: Genera
         largest = max(largest, len(chunk))
         progress("generate", done, len(order), batch_size=batch)
     return Generation(texts=outputs, backend="transformers", batch_size=largest,
-                      duration_s=time.perf_counter() - started, load_s=load_s)
+                      duration_s=time.perf_counter() - started, load_s=load_s,
+                      sampling={"do_sample": do_sample, "temperature": temperature, "top_p": top_p})
 
 
 def _generate_batch(model, tokenizer, prompts, settings, special, sampling, device) -> list[str]:
@@ -215,8 +218,10 @@ def _generate_vllm(model_path: str, prompts: list[str], settings: GenerationSett
     started = time.perf_counter()
     llm = vllm.LLM(model=model_path, seed=settings.seed)
     load_s = time.perf_counter() - started
-    defaults = llm.get_default_sampling_params()  # vLLM reads generation_config.json itself
-    temperature = settings.temperature if settings.temperature is not None else defaults.temperature
+    defaults = llm.get_default_sampling_params()  # vLLM reads generation_config.json itself, but ignores do_sample:
+    # a greedy config without a temperature (as check_decoding writes) would be sampled at 1.0, so it is read here
+    greedy = settings.temperature is None and _says_greedy(model_path)
+    temperature = settings.temperature if settings.temperature is not None else 0.0 if greedy else defaults.temperature
     top_p = settings.top_p if settings.top_p is not None else defaults.top_p
     params = vllm.SamplingParams(temperature=temperature, top_p=top_p, max_tokens=settings.max_new_tokens,
                                  seed=settings.seed, **({"stop": list(settings.stop)} if settings.stop else {}))
@@ -226,7 +231,18 @@ def _generate_vllm(model_path: str, prompts: list[str], settings: GenerationSett
     else:
         outputs = llm.generate(prompts, params)
     return Generation(texts=[o.outputs[0].text for o in outputs], backend="vllm",
-                      duration_s=time.perf_counter() - started, load_s=load_s)
+                      duration_s=time.perf_counter() - started, load_s=load_s,
+                      sampling={"do_sample": temperature > 0, "temperature": temperature, "top_p": top_p})
+
+
+def _says_greedy(model_path: str) -> bool:
+    """True when the model ships a generation_config.json with do_sample false."""
+    from transformers import GenerationConfig
+
+    try:
+        return not GenerationConfig.from_pretrained(model_path).do_sample
+    except (OSError, ValueError):  # no generation_config.json (or unreachable): vLLM's defaults stand
+        return False
 
 
 def generate(model: str, prompts: list[str], settings: GenerationSettings | None = None, *,

@@ -1,7 +1,10 @@
 """User-defined benchmarks: a JSONL file of questions, or a few lines of YAML naming the file and the format.
 
-``--benchmark items.jsonl`` reads fields ``question`` and ``answer`` (``id`` when present) and scores numbers.
-A YAML file changes any of that::
+``--benchmark items.jsonl`` works for the common row shapes without a YAML: question/answer, problem/solution,
+input/output, instruction/output, prompt/completion, query/response, and ``messages`` (the last user turn is the
+question, the last assistant turn the answer). The scorer is inferred from the gold answers (all numbers →
+numeric, all single letters A-J → choice, otherwise text) and so is the generation budget; each guess is kept in
+``bench.inferred`` and the description. A YAML file sets any of that explicitly::
 
     file: data/capitals.jsonl          # relative to the YAML file
     name: capitals
@@ -47,22 +50,102 @@ class FileBenchmarkConfig(BaseModel):
         return value
 
 
+# Field names tried, in order, when no YAML names them; the first one present in the first row wins. The specific
+# names come first (question before prompt, answer before output) so a row carrying both reads the natural way.
+# Kept beside formats.ALIASES (training columns) rather than imported: the order here is the eval reading.
+QUESTION_FIELDS = ("question", "problem", "prompt", "instruction", "query", "input")
+ANSWER_FIELDS = ("answer", "final_answer", "solution", "output", "completion", "response", "target", "label")
+MESSAGES_FIELDS = ("messages", "conversations", "conversation", "chat", "dialog")
+_USER_ROLES, _ASSISTANT_ROLES = ("user", "human"), ("assistant", "gpt", "model")
+# Budget without a YAML: twice the longest gold answer in characters covers the answer in a character tokenizer
+# (BPE needs fewer tokens) plus a short lead-in and the end token; at least 16 so one-letter answers still get
+# room, at most 256 so a long reference solution does not make every eval slow. Reasoning models need a YAML.
+_MIN_BUDGET, _MAX_BUDGET = 16, 256
+
+
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{number} is not valid JSON ({exc.msg}); fix: one JSON object per line") from exc
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json" and text.lstrip().startswith("["):  # a .json file may hold one array of rows
+        rows = _parse_json_array(path, text)
+    else:
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ConfigError(
+                    f"{path}:{number} is not valid JSON ({exc.msg}); fix: one JSON object per line"
+                ) from exc
     if not rows:
         raise ConfigError(f"{path} has no rows; fix: write one JSON object per line")
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise ConfigError(f"{path} row {number} is not a JSON object; fix: one object per row, e.g. "
+                              '{"question": "2+2?", "answer": "4"}')
     return rows
 
 
+def _parse_json_array(path: Path, text: str) -> list:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path} is not valid JSON ({exc.msg}); fix: a JSON array of row objects") from exc
+
+
+def _turn(value: Any, roles: tuple[str, ...]) -> str | None:
+    """The content of the last chat turn whose role is in ``roles`` (OpenAI and ShareGPT shapes), else None."""
+    if not isinstance(value, list):
+        return None
+    texts = [m.get("content", m.get("value")) for m in value
+             if isinstance(m, dict) and (m.get("role") or m.get("from")) in roles]
+    return None if not texts or texts[-1] is None else str(texts[-1])
+
+
+def _missing(path: Path, number: int, field: str, row: dict, names: tuple[str, ...]) -> ConfigError:
+    return ConfigError(
+        f"{path} row {number} has no field '{field}' (fields: {sorted(row)}); fix: name it "
+        f"{' or '.join(names[:4])}…, or set question_field/answer_field in a YAML spec"
+    )
+
+
+def _infer_fields(path: Path, row: dict) -> tuple[str, str, str]:
+    """(question field, answer field, note) from the first row; ConfigError when no known shape fits."""
+    keys = {key.lower(): key for key in row}
+    question = next((keys[f] for f in QUESTION_FIELDS if f in keys), None)
+    answer = next((keys[f] for f in ANSWER_FIELDS if f in keys and keys[f] != question), None)
+    if question and answer:
+        return question, answer, f"fields {question}/{answer}, inferred from the first row"
+    chat = next((keys[f] for f in MESSAGES_FIELDS if f in keys and isinstance(row[keys[f]], list)), None)
+    if chat:
+        return chat, chat, f"fields: '{chat}' last user turn = question, last assistant turn = answer"
+    if question is None:
+        raise _missing(path, 1, "question", row, QUESTION_FIELDS)
+    raise _missing(path, 1, "answer", row, ANSWER_FIELDS)
+
+
+def _infer_scorer(rows: list[dict], answers: list[str]) -> tuple[str, str, int]:
+    """(scorer, note, n_choices) from the gold answers: numbers → numeric, letters A-J → choice, else text."""
+    from posttrain.tools.evaluation.scorers import parse_number
+
+    if all("test" in row and "entry_point" in row for row in rows):
+        return "code", "scorer code, inferred: every row has test and entry_point", 4
+    if all(parse_number(a) is not None for a in answers):
+        return "numeric", "scorer numeric, inferred: every answer is a number", 4
+    if all(len(a.strip()) == 1 and "A" <= a.strip() <= "J" for a in answers):
+        highest = max(ord(a.strip()) - ord("A") + 1 for a in answers)
+        return "choice", "scorer choice, inferred: every answer is a single letter A-J", max(4, highest)
+    example = next(a for a in answers if parse_number(a) is None)
+    return "text", f"scorer text, inferred: answers are not numbers (e.g. {example[:30]!r})", 4
+
+
 class FileBenchmark(Benchmark):
-    """A benchmark read from a local JSONL file, configured by ``FileBenchmarkConfig``."""
+    """A benchmark read from a local JSONL file, configured by ``FileBenchmarkConfig``.
+
+    Fields the config leaves unset (question/answer fields, scorer, budget, chat) are inferred from the rows;
+    ``inferred`` lists one note per guess.
+    """
 
     has_generator = False
 
@@ -71,31 +154,69 @@ class FileBenchmark(Benchmark):
         self.path = path if path.is_absolute() else base_dir / path
         if not self.path.is_file():
             raise ConfigError(f"benchmark file {self.path} does not exist; fix: check the path in '{spec}'")
-        self.config = config
-        self.name = config.name or self.path.stem
+        self._rows = _read_jsonl(self.path)
+        self.inferred: list[str] = []
+        self.config = self._infer(config)
+        self.name = self.config.name or self.path.stem
         self.spec = spec
-        self.answer_type = config.scorer
-        self.max_new_tokens = config.max_new_tokens
-        self.chat = config.chat
-        self.description = f"local file {self.path.name}, scorer {config.scorer}"
+        self.answer_type = self.config.scorer
+        self.max_new_tokens = self.config.max_new_tokens
+        self.chat = self.config.chat
+        notes = "; ".join(self.inferred)
+        self.description = f"local file {self.path.name}, " + (notes or f"scorer {self.config.scorer}")
+
+    def _infer(self, config: FileBenchmarkConfig) -> FileBenchmarkConfig:
+        given, update = config.model_fields_set, {}
+        if not {"question_field", "answer_field"} & given:
+            question, answer, note = _infer_fields(self.path, self._rows[0])
+            update |= {"question_field": question, "answer_field": answer}
+            self.inferred.append(note)
+            if question == answer and "chat" not in given:  # chat rows were written for a chat template
+                update["chat"] = True
+                self.inferred.append("chat template on, inferred: rows are chat messages")
+        config = config.model_copy(update=update)
+        answers = [self._pair(index, row, config)[1] for index, row in enumerate(self._rows)]
+        if "scorer" not in given:
+            scorer, note, n_choices = _infer_scorer(self._rows, answers)
+            update |= {"scorer": scorer, "n_choices": config.n_choices if "n_choices" in given else n_choices}
+            self.inferred.append(note)
+        if "max_new_tokens" not in given:
+            longest = max(len(a) for a in answers)
+            update["max_new_tokens"] = min(_MAX_BUDGET, max(_MIN_BUDGET, 2 * longest))
+            self.inferred.append(f"max_new_tokens {update['max_new_tokens']}, inferred: twice the longest answer "
+                                 f"({longest} characters), within {_MIN_BUDGET}-{_MAX_BUDGET}")
+        return config.model_copy(update=update)
+
+    def _pair(self, index: int, row: dict, config: FileBenchmarkConfig) -> tuple[str, str]:
+        """(question, answer) of one row; chat rows give their last user and last assistant turns."""
+        for field in (config.question_field, config.answer_field):
+            if field not in row:
+                raise ConfigError(
+                    f"{self.path} row {index + 1} has no field '{field}' (fields: {sorted(row)}); "
+                    "fix: rename the field or set question_field/answer_field in a YAML spec"
+                )
+        question, answer = row[config.question_field], row[config.answer_field]
+        if config.question_field != config.answer_field:
+            return str(question), str(answer)
+        user, assistant = _turn(question, _USER_ROLES), _turn(answer, _ASSISTANT_ROLES)
+        if user is None or assistant is None:
+            role = "user" if user is None else "assistant"
+            raise ConfigError(f"{self.path} row {index + 1} has no {role} turn in '{config.question_field}'; "
+                              "fix: end each conversation with a user turn and the gold assistant turn")
+        return user, assistant
 
     def eval_items(self, limit: int | None = None) -> list[Item]:
         """Every row of the file as an item, in file order."""
         items = []
-        for index, row in enumerate(_read_jsonl(self.path)):
-            for field in (self.config.question_field, self.config.answer_field):
-                if field not in row:
-                    raise ConfigError(
-                        f"{self.path} row {index + 1} has no field '{field}' (fields: {sorted(row)}); "
-                        "fix: rename the field or set question_field/answer_field in a YAML spec"
-                    )
-            fields = {**row, "question": row[self.config.question_field]}
+        for index, row in enumerate(self._rows):
+            question, answer = self._pair(index, row, self.config)
+            fields = {**row, "question": question}
             item_id = str(row.get(self.config.id_field or "", index)) if self.config.id_field else str(index)
-            meta = {"n_choices": self.config.n_choices, "question": str(row[self.config.question_field])}
+            meta = {"n_choices": self.config.n_choices, "question": question}
             if self.answer_type == "code":
                 meta |= {"test": row.get("test", ""), "entry_point": row.get("entry_point", "")}
             prompt = self.config.prompt_template.format(**fields)
-            items.append(Item(id=item_id, prompt=prompt, answer=str(row[self.config.answer_field]), meta=meta))
+            items.append(Item(id=item_id, prompt=prompt, answer=answer, meta=meta))
         return take(items, limit)
 
 

@@ -4,6 +4,7 @@
     report.score, report.ci95, report.path        # artifacts/3/eval/arithmetic.json
 """
 
+import json
 import os
 import time
 from pathlib import Path
@@ -27,6 +28,21 @@ def _check_model(model: str) -> None:
             f"{model} has no config.json (nor adapter_config.json), so it is not a saved model or LoRA adapter; "
             "fix: point to the model folder"
         )
+
+
+DECODING_FILE = "posttrain_decoding.json"  # written beside a checkpoint by check_decoding
+
+
+def saved_decoding(model: str) -> dict | None:
+    """The decoding choice ``check_decoding`` saved beside ``model`` (its posttrain_decoding.json), or None."""
+    path = Path(model).expanduser() / DECODING_FILE
+    if not path.is_file():
+        return None
+    try:
+        choice = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path} is not valid JSON ({exc.msg}); fix: delete it or rerun check_decoding") from exc
+    return choice if isinstance(choice, dict) and isinstance(choice.get("chat_template"), bool) else None
 
 
 def _score_all(bench: Benchmark, items, texts: list[str], progress: ProgressFn) -> list[ItemRecord]:
@@ -53,7 +69,9 @@ def evaluate_model(model: str, benchmark: str | Benchmark, out_dir: str | Path, 
 
     ``limit`` keeps the first N items; ``backend`` is auto (vLLM with a GPU, else transformers), vllm or
     transformers; ``settings`` overrides decoding (default: the benchmark's token budget and the model's
-    generation_config.json). Returns the EvalReport summary.
+    generation_config.json). Without ``settings``, a posttrain_decoding.json beside the model (written by
+    ``check_decoding``) decides whether prompts go through the chat template, overriding the benchmark's default.
+    Returns the EvalReport summary.
     """
     started = time.perf_counter()
     bench = get_benchmark(benchmark) if isinstance(benchmark, str) else benchmark
@@ -61,8 +79,10 @@ def evaluate_model(model: str, benchmark: str | Benchmark, out_dir: str | Path, 
     items = bench.eval_items(limit=limit)
     if not items:
         raise ConfigError(f"benchmark {bench.spec} gave no items (limit={limit}); fix: raise --limit")
-    settings = settings or GenerationSettings(max_new_tokens=bench.max_new_tokens, chat=bench.chat,
-                                              stop=list(bench.stop))
+    chosen = saved_decoding(model) if settings is None else None
+    settings = settings or GenerationSettings(
+        max_new_tokens=bench.max_new_tokens, chat=chosen["chat_template"] if chosen else bench.chat,
+        stop=list(bench.stop))
     progress("eval " + bench.name, 0, len(items))
     generation = generate(model, [item.prompt for item in items], settings, backend=backend, progress=progress)
     scoring_started = time.perf_counter()
@@ -76,7 +96,8 @@ def evaluate_model(model: str, benchmark: str | Benchmark, out_dir: str | Path, 
     report = build_report(
         benchmark=bench.name, spec=bench.spec, model=model, records=records, backend=generation.backend,
         duration_s=round(time.perf_counter() - started, 3), path=Path(out_dir) / f"{bench.name}.json",
-        timings=timings, settings=settings.model_dump() | {"batch_size": generation.batch_size},
+        timings=timings, settings=settings.model_dump() | {"batch_size": generation.batch_size}
+        | {"decoding": generation.sampling} | ({"decoding_choice": str(chosen.get("chosen", ""))} if chosen else {}),
     )
     write_report(report, records)
     return report

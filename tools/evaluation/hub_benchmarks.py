@@ -91,6 +91,9 @@ class HubSource:
     gated: bool = False
     shot_split: str | None = None  # split the few-shot examples come from (never the eval split)
     to_shot: Callable[[dict[str, Any]], tuple[str, str]] | None = None
+    train_split: str | None = None  # a split published for training (never the eval split); None: there is none
+    train_columns: tuple[str, str] | None = None  # (prompt column, worked-answer column) of the train split
+    train_extract: str | None = None  # how the final answer comes out of the worked answer, e.g. "gsm8k"
 
 
 HUB_SOURCES: dict[str, HubSource] = {
@@ -99,7 +102,8 @@ HUB_SOURCES: dict[str, HubSource] = {
         HubSource("gsm8k", "openai/gsm8k", "main", "test", "numeric", 512, _gsm8k_row,
                   "1319 grade-school word problems; numeric answer, \\boxed{} requested (shots=k: k train "
                   "examples as 'Question: ... Answer: ... The answer is N.', for base models)",
-                  shot_split="train", to_shot=_gsm8k_shot),
+                  shot_split="train", to_shot=_gsm8k_shot, train_split="train",
+                  train_columns=("question", "answer"), train_extract="gsm8k"),
         HubSource("math500", "HuggingFaceH4/MATH-500", None, "test", "numeric", 2048, _math500_row,
                   "500 MATH competition problems; numbers compared as values, LaTeX normalised"),
         HubSource("aime2025", "MathArena/aime_2025", None, "train", "numeric", 4096, _aime_row,
@@ -153,20 +157,53 @@ class HubBenchmark(Benchmark):
             ) from exc
 
     def load_rows(self, split: str | None = None) -> list[dict[str, Any]]:
-        """Download (or read from the datasets cache) the split named in the registry (or ``split``)."""
+        """Download (or read from the datasets cache) the split named in the registry (or ``split``).
+
+        With ``POSTTRAIN_DATASETS_MIRROR=/dir`` holding ``/dir/<dataset id>`` (a Hub-layout folder), it is read
+        from there instead, with no network.
+        """
+        from posttrain.tools.data.load import mirror_folder
+
         split = split or self.source.split
+        mirror = mirror_folder(self.source.dataset)
         try:
             from datasets import load_dataset
 
-            dataset = load_dataset(self.source.dataset, self.config, split=split, revision=self.revision)
+            if mirror is not None:
+                dataset = load_dataset(str(mirror), self.config, split=split)
+            else:
+                dataset = load_dataset(self.source.dataset, self.config, split=split, revision=self.revision)
         except Exception as exc:  # datasets raises many types: offline, gated, missing revision
             hint = " (gated: accept its terms on the Hub and set HF_TOKEN)" if self.source.gated else ""
             raise ToolError(
                 f"could not load {self.source.dataset} config={self.config} split={split}{hint}: "
-                f"{type(exc).__name__}: {str(exc)[:300]}; check the network (HF_HUB_OFFLINE unset) or use a "
-                "local benchmark file (--benchmark items.jsonl)"
+                f"{type(exc).__name__}: {str(exc)[:300]}; check the network (HF_HUB_OFFLINE unset), set "
+                "POSTTRAIN_DATASETS_MIRROR to a local mirror, or use a local benchmark file (--benchmark items.jsonl)"
             ) from exc
         return [dict(row) for row in dataset]
+
+    def train_rows(self) -> list[dict[str, Any]]:
+        """Raw rows of the split the dataset publishes for training (gsm8k: train); never the eval split."""
+        split = self.source.train_split
+        if split is None or split == self.source.split:
+            raise ToolError(
+                f"{self.source.dataset} publishes no training split apart from its eval split "
+                f"'{self.source.split}'; fix: pass --train-data PATH|HUB_ID or a --teacher model"
+            )
+        return self.load_rows(split)
+
+    def train_source(self, fmt: str = "sft") -> Any:
+        """The build-spec source (a SourceSpec) of the training split with the mapping that fits ``fmt``
+        (sft: prompt + worked completion with its gold answer; grpo: prompt + final answer); None without one."""
+        from posttrain.tools.data.spec import SourceSpec
+
+        split, columns = self.source.train_split, self.source.train_columns
+        if split is None or split == self.source.split or columns is None:
+            return None
+        prompt, answer = columns
+        role = "completion" if fmt == "sft" else "answer"
+        return SourceSpec(hub=self.source.dataset, config=self.config, split=split, revision=self.revision,
+                          mapping={"prompt": prompt, role: answer}, answer_extract=self.source.train_extract)
 
     def eval_items(self, limit: int | None = None) -> list[Item]:
         """All rows of the registry split mapped to items, in dataset order (``limit`` keeps the first ones)."""

@@ -194,7 +194,7 @@ def inspect_dataset(
     """
     report = DatasetReport(id=dataset_id)
     sample_rows = min(max(sample_rows, 1), 100)
-    if Path(dataset_id).is_file():
+    if Path(dataset_id).is_file() or Path(dataset_id).is_dir():  # a local file, save_to_disk or Hub-layout folder
         rows = _local_part(report, Path(dataset_id), sample_rows)
     else:
         _hub_part(report)

@@ -145,13 +145,31 @@ _ENTRIES: list[tuple[str, str, str, str, dict[str, str], str]] = [
 ]
 
 
+# when_to_use as rules: technique → (posttrain method, conditions over the ledger that must all hold). The playbook
+# evaluates the conditions (posttrain.run.facts / agents.manager.offline) and picks the most specific technique.
+APPLIES: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "SFT / instruction tuning": ("sft", ("no_trained_model",)),
+    "Small curated SFT (LIMA)": ("sft", ("no_trained_model", "few_rows", "pretrained")),
+    "LoRA": (None, ("large_model",)),
+    "QLoRA": (None, ("large_model", "out_of_memory")),
+    "Curriculum (easy to hard)": (None, ("labels_noisy",)),
+    "STaR": ("rft", ("sft_plateau", "solves_some", "verifiable", "reasoning_task")),
+    "Rejection-sampling fine-tuning (RFT)": ("rft", ("sft_plateau", "solves_some", "verifiable")),
+    "GRPO (DeepSeekMath)": ("grpo", ("rft_plateau", "solves_some", "verifiable")),
+    "DAPO": ("grpo", ("grpo_plateau", "solves_some", "verifiable")),
+    "Dr. GRPO": ("grpo", ("grpo_plateau", "solves_some", "verifiable", "reasoning_task")),
+    "Sequence packing": (None, ("large_model",)),
+}
+
+
 def _year(arxiv_id: str) -> int:
     return 2000 + int(arxiv_id[:2])
 
 
 CATALOGUE: list[TechniqueRef] = [
     TechniqueRef(name=name, paper_id=f"arxiv:{aid}", title=title, year=_year(aid), when_to_use=use,
-                 key_hyperparameters=hps)
+                 key_hyperparameters=hps, method=APPLIES.get(name, (None, ()))[0],
+                 conditions=list(APPLIES.get(name, (None, ()))[1]))
     for name, aid, title, use, hps, _ in _ENTRIES
 ]
 _KEYWORDS = {f"arxiv:{aid}": words for _, aid, _, _, _, words in _ENTRIES}

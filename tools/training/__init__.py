@@ -6,7 +6,7 @@
 """
 
 from posttrain.tools.training.base_config import LoraSpec
-from posttrain.tools.training.diagnosis import Finding, diagnose
+from posttrain.tools.training.diagnosis import Finding, diagnose, next_beta
 from posttrain.tools.training.grpo_config import GRPOSpec, RewardSpec
 from posttrain.tools.training.launcher import run_training
 from posttrain.tools.training.result import TrainingResult
@@ -25,6 +25,7 @@ __all__ = [
     "dashboard",
     "diagnose",
     "list_tracked_runs",
+    "next_beta",
     "read_tracked_metrics",
     "run_training",
 ]

@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from posttrain.tools.errors import ConfigError
+
 
 class Finding(BaseModel):
     """One diagnosed problem: what, how bad, the numbers that show it, and what to change."""
@@ -126,8 +128,12 @@ def _reward_findings(metrics: list[dict]) -> list[Finding]:
     if last_reward >= 0.95:
         return [Finding(kind="reward_collapse", severity="info", evidence=evidence + ": every sample is right",
                         fix="the rewarded task is solved; stop GRPO or give it harder prompts")]
+    early_zero = _mean([v for _, v in zero_std[:tail]]) if zero_std else None
+    if early_zero is not None and early_zero < 0.9:  # the groups still varied early on: the policy collapsed
+        evidence += f" (it was {early_zero:.2f} over the first {tail} logs)"
     fix = ("every group gets the same reward, so advantages are 0 and nothing is learnt: SFT first so some samples "
-           "are right, add a partial-credit reward, raise temperature or num_generations")
+           "are right, add a partial-credit reward, raise temperature or num_generations, and raise beta (the KL "
+           "anchor to the reference, see next_beta) so the policy cannot collapse onto one answer")
     return [Finding(kind="reward_collapse", severity="error", evidence=evidence, fix=fix)]
 
 
@@ -143,7 +149,8 @@ def _entropy_and_kl(metrics: list[dict]) -> list[Finding]:
                 kind="entropy_collapse", severity="info" if solved else "warning",
                 evidence=f"entropy fell {first:.3g} -> {last:.3g} by step {entropy[-1][0]}"
                          + (f" with reward {reward[-1][1]:.2f}" if reward else ""),
-                fix="the policy samples one answer: lower learning_rate, raise temperature, or add beta (KL)"
+                fix="the policy samples one answer: raise beta (the KL anchor to the reference, see next_beta), "
+                    "lower learning_rate, or raise temperature"
                     if not solved else "expected once the task is solved; stop or move to harder prompts"))
     finite_kl = [(s, v) for s, v in kl if math.isfinite(v)]
     if len(finite_kl) < len(kl) or (finite_kl and max(v for _, v in finite_kl) > 1.0):
@@ -176,6 +183,29 @@ def _eval_findings(scores: list[tuple[int, float]], loss: list[tuple[int, float]
                         fix="re-seed or raise learning_rate (stalled low), or stop SFT and run GRPO on the "
                             "systematic errors (stopped improving)")]
     return []
+
+
+# The KL anchor rule. GRPO runs start without it (beta 0: no reference model to hold in memory, as DAPO and
+# TRL's default do); when the policy collapses, beta goes to a small floor, then doubles on each new collapse.
+BETA_FLOOR = 0.01
+BETA_FACTOR = 2.0
+BETA_MAX = 1.0
+COLLAPSE_KINDS = {"entropy_collapse", "reward_collapse", "kl_blowup"}
+
+
+def next_beta(current: float, findings: list[Finding]) -> float:
+    """The GRPO beta (KL coefficient to the reference model) for the next run, given this run's findings.
+
+    Principle: anchor the policy to its reference only as much as needed. Start small (0, or a small value), and
+    when the policy collapses (entropy_collapse, reward_collapse or kl_blowup at warning/error severity; the
+    "task solved" info findings do not count) multiply beta by BETA_FACTOR, from BETA_FLOOR when it was 0, up
+    to BETA_MAX. Without a collapse beta stays as it is. Pure: no I/O, same inputs give the same output.
+    """
+    if not math.isfinite(current) or current < 0:
+        raise ConfigError(f"beta must be a finite number >= 0, got {current}; fix: pass the spec's beta (e.g. 0.0)")
+    if not any(f.kind in COLLAPSE_KINDS and f.severity != "info" for f in findings):
+        return current
+    return min(BETA_MAX, max(BETA_FLOOR, current * BETA_FACTOR))
 
 
 def diagnose(

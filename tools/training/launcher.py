@@ -129,6 +129,7 @@ def run_training(spec: SFTSpec | GRPOSpec, out_dir: str | Path, *, project: str,
         method=spec.method, status=answer["status"], checkpoint=answer["checkpoint"], metrics=metrics,
         summary=summarize(metrics), findings=findings, log_path=str(out / LOG_FILE),
         duration_s=time.monotonic() - start, error=answer["error"], project=project, run_name=run_name,
+        spec=spec.model_dump(mode="json"),
     )
     (out / "result.json").write_text(result.model_dump_json(indent=2))
     return result

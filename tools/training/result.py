@@ -29,6 +29,22 @@ class TrainingResult(BaseModel):
     error: str | None = Field(description="One-line error when status is failed or cancelled.")
     project: str = Field(description="Trackio project the run logged to.")
     run_name: str = Field(description="Trackio run name.")
+    spec: dict = Field(default_factory=dict, description="The spec as it ran (steps, lr, batch size actually used...).")
+
+    def describe(self) -> str:
+        """One line for the team: status, curve, still improving?, checkpoint or error, diagnosis."""
+        s = self.summary
+        curve = []
+        if "first_loss" in s and self.method != "grpo":
+            curve.append(f"loss {s['first_loss']:.3f}→{s['last_loss']:.3f}")
+        if "last_reward" in s:
+            curve.append(f"reward {s['first_reward']:.2f}→{s['last_reward']:.2f}")
+        if "late_improvement" in s:
+            curve.append(f"late improvement {s['late_improvement']:.0%}")
+        found = "; ".join(f"{f.kind}: {f.evidence} → {f.fix}" for f in self.findings) or "no findings"
+        where = f"checkpoint {self.checkpoint}" if self.checkpoint else f"error: {self.error}"
+        return (f"{self.method.upper()} {self.status} in {self.duration_s:.0f} s: {', '.join(curve) or 'no curve'}; "
+                f"{where}; diagnosis: {found}")
 
 
 def read_metrics_file(path: Path) -> list[dict]:
@@ -74,4 +90,19 @@ def summarize(metrics: list[dict]) -> dict[str, float]:
         summary["tokens_per_s"] = tokens[-1] / runtime[-1]
     if runtime:
         summary["train_runtime_s"] = runtime[-1]
+    # "Still improving?" over the last third of the run: the loss falling, or (RL, no loss trend) the reward rising.
+    if reward:
+        summary["late_improvement"] = -late_drop(reward)
+    elif loss:
+        summary["late_improvement"] = late_drop(loss)
     return summary
+
+
+def late_drop(values: list[float]) -> float:
+    """Relative fall of a curve over its last third versus the third before (positive = falling)."""
+    if len(values) < 6:
+        return 0.0
+    third = len(values) // 3
+    before = sum(values[-2 * third:-third]) / third
+    late = sum(values[-third:]) / third
+    return (before - late) / abs(before) if before else 0.0

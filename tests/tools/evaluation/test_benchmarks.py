@@ -217,6 +217,6 @@ def test_bad_user_files(tmp_path):
     (tmp_path / "bad.yaml").write_text("file: x.jsonl\nscorer: fuzzy\n")
     with pytest.raises(ConfigError, match="scorer"):
         get_benchmark(str(tmp_path / "bad.yaml"))
-    (tmp_path / "x.jsonl").write_text('{"prompt": "hi", "answer": 1}\n')
+    (tmp_path / "x.jsonl").write_text('{"text": "hi", "answer": 1}\n')
     with pytest.raises(ConfigError, match="has no field 'question'"):
         get_benchmark(str(tmp_path / "x.jsonl")).eval_items()

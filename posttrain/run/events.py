@@ -25,6 +25,7 @@ class RunStarted(_Event):
     benchmark: str
     base_model: str
     resumed: bool = False
+    reading: str = Field("", description="The objective as read from the goal, printed before anything runs.")
 
 
 class IterationStarted(_Event):

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from posttrain.orchestrator.config import RunConfig
-from posttrain.orchestrator.events import EventBus, Progress
-from posttrain.orchestrator.ledger import IterationRecord, Ledger
-from posttrain.orchestrator.workspace import RunWorkspace
+from posttrain.run.config import RunConfig
+from posttrain.run.events import EventBus, Progress
+from posttrain.run.ledger import IterationRecord, Ledger
+from posttrain.run.workspace import RunWorkspace
 
 
 @dataclass
@@ -26,6 +26,14 @@ class RunContext:
     elapsed_before: float = 0.0
     """Seconds already spent by earlier processes of this run (resume keeps the budget honest)."""
     cancel: threading.Event = field(default_factory=threading.Event)
+    benchmark: Any = None
+    """The goal's benchmark, parsed once per run from `config.benchmark` (a `posttrain.tools.evaluation.Benchmark`)."""
+
+    def __post_init__(self) -> None:
+        if self.benchmark is None:
+            from posttrain.tools.evaluation import get_benchmark
+
+            self.benchmark = get_benchmark(self.config.benchmark)
 
     @property
     def iteration(self) -> IterationRecord:
@@ -53,8 +61,8 @@ class RunContext:
 
     def model_to_evaluate(self) -> str:
         """The checkpoint this iteration produced, else the base model (iteration 0)."""
-        training = self.iteration.training or {}
-        return training.get("checkpoint") or self.base_model_path
+        training = self.iteration.training
+        return (training.checkpoint if training else None) or self.base_model_path
 
 
 _current: RunContext | None = None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
 
+from posttrain.run.objective import Objective
 from posttrain.tools.errors import ConfigError
 
 
@@ -35,12 +36,17 @@ class RunConfig(BaseModel):
 
     goal: str = Field(description="What the user wants, in words.")
     base_model: str = Field("tiny", description="'tiny' (built locally), a Hub id, or a local path.")
-    benchmark: str = Field("arithmetic", description="Benchmark spec, e.g. 'arithmetic:digits=3' or items.jsonl.")
+    benchmark: str = Field(description="Benchmark spec, e.g. 'arithmetic:digits=3' or items.jsonl (read from the goal "
+                                       "when --benchmark is not given).")
     target: float | None = Field(None, description="Stop once the benchmark score reaches this (0–1).")
     brain: str = Field("offline", description="offline | openai:MODEL | hf:MODEL | vllm:MODEL@URL | ollama:MODEL")
     max_iterations: int = Field(3, ge=0, description="Work iterations; iteration 0 only measures the baseline.")
     time_budget: str | None = Field(None, description="Wall-clock budget for the whole run, e.g. '30m'.")
     run_dir: str = Field(description="Directory holding transcript, summary, state and artifacts.")
+    train_data: list[str] = Field(default_factory=list, description="The user's training data: paths or Hub ids "
+                                  "(owner/name[:config][@split]).")
+    teacher: str | None = Field(None, description="A local teacher model (path or Hub id) for rejection sampling.")
+    objective: Objective | None = Field(None, description="How the goal was read (benchmark, model, target, budget).")
     agents: list[str] = Field(default_factory=list, description="Plug-in specialist specs (--agent).")
     approve: bool = Field(False, description="Ask the user to approve each iteration's plan before work starts.")
     teacher_noise: float = Field(0.0, ge=0.0, le=1.0, description="Share of wrong labels from the synthetic teacher.")

@@ -1,0 +1,49 @@
+"""The Evaluator's offline rules: judge by paired tests, never point estimates; measure and check decoding."""
+
+from posttrain.run.context import RunContext
+from posttrain.run.facts import Facts, Proposal, applicable_techniques
+from posttrain.run.ledger import describe_comparison
+
+
+def proposal(ctx: RunContext) -> Proposal:
+    facts = Facts.from_run(ctx)
+    base, last = ctx.ledger.baseline, facts.last
+    if last is None or last.evaluation is None:
+        measured = f"baseline {base.describe()}" if base else "no baseline"
+        return Proposal("Evaluator", f"We only have the {measured}.", "train, then judge by a paired test", rank=1)
+    evidence = f"Iteration {last.index} scored {last.evaluation.describe()}"
+    if last.comparison:
+        evidence += f"; paired vs the previous best: {describe_comparison(last.comparison)}"
+    if last.decoding:
+        evidence += f"; decoding: {last.decoding}"
+    diff, significant = facts.gain
+    if significant and diff > 0:
+        return Proposal("Evaluator", evidence + ".", "keep the method, the gain is real", rank=1)
+    alternatives = [t for t in applicable_techniques(facts) if t.method and t.method != facts.last_method]
+    if alternatives:
+        alt = alternatives[0]
+        return Proposal("Evaluator", evidence + ".", f"change the method to {alt.method.upper()} ({alt.name}): this "
+                        "gain is within noise", rank=2, changes={"method": alt.method},
+                        why=f"Δ {diff:+.3f} is not significant, so {facts.last_method} has stopped paying")
+    return Proposal("Evaluator", evidence + ".", "no other method can use this model yet; let the curve decide",
+                    rank=1)
+
+
+def request(ctx: RunContext) -> str | None:
+    it = ctx.iteration
+    if it.index == 0:
+        return f"measure the baseline on {ctx.benchmark.name}." if ctx.ledger.baseline is None else None
+    if it.trained and it.evaluation is None:
+        return "evaluate the new checkpoint and compare it with the best so far (paired test), then check decoding."
+    return None
+
+
+def work(ctx: RunContext) -> list[tuple[str, dict]]:
+    it = ctx.iteration
+    if request(ctx) is not None:
+        return [("evaluate_checkpoint", {})]
+    measured = it.evaluation is not None or (it.index == 0 and ctx.ledger.baseline is not None)
+    improved = it.index > 0 and it.comparison is not None and it.comparison.diff > 0
+    if measured and it.decoding is None and improved:
+        return [("check_decoding", {})]
+    return []

@@ -1,0 +1,111 @@
+"""The Manager's offline rule: a default plan from the technique catalogue's conditions, then the debate's measured
+proposals override it field by field, strongest evidence first.
+
+Not a language model: same ledger, same plan. Every number below follows from the model's size, the data actually
+built and the time left; each constant says where it comes from.
+"""
+
+import math
+from dataclasses import dataclass
+
+from posttrain.run.facts import Facts, Proposal, applicable_techniques
+from posttrain.run.ledger import Plan
+
+
+# Common SFT recipes on pretrained models make 2–3 passes over the data (FLAN, Alpaca, Tulu).
+FIRST_EPOCHS_PRETRAINED = 3.0
+# A randomly initialised model learns format and skill from these rows alone, so it needs many more passes; the
+# Trainer's "still improving" proposal doubles it while the loss keeps falling.
+FIRST_EPOCHS_SCRATCH = 10.0
+# With a generator, fresh rows are free: an order of magnitude more training rows than eval items.
+GENERATOR_ROWS_PER_EVAL_ITEM = 20
+# Without a generator, use every row the sources give (a cap, not a target).
+ALL_ROWS = 100_000
+# On-policy RL learns from fresh prompts: one pass over the prompt set per iteration.
+RL_EPOCHS = 1.0
+# RFT: sample enough answers per prompt that a prompt the model solves with probability p yields a verified answer
+# with probability 0.9: k = log(0.1) / log(1 - p), within what a CPU can afford.
+RFT_CONFIDENCE, RFT_MIN_K, RFT_MAX_K = 0.9, 2, 16
+NO_CAP = 100_000
+
+
+@dataclass
+class Decision:
+    plan: Plan
+    text: str
+    dissent: list[str]
+
+
+def data_rows(facts: Facts) -> int:
+    if facts.rows:
+        return facts.rows
+    if facts.has_generator and facts.n_eval:
+        return GENERATOR_ROWS_PER_EVAL_ITEM * facts.n_eval
+    return ALL_ROWS
+
+
+def first_epochs(facts: Facts) -> float:
+    return FIRST_EPOCHS_PRETRAINED if facts.size.pretrained else FIRST_EPOCHS_SCRATCH
+
+
+def rft_samples(score: float | None) -> int:
+    if not score or score <= 0:
+        return RFT_MAX_K
+    if score >= 1:
+        return RFT_MIN_K
+    k = math.ceil(math.log(1 - RFT_CONFIDENCE) / math.log(1 - score))
+    return min(RFT_MAX_K, max(RFT_MIN_K, k))
+
+
+def default_plan(facts: Facts, seed: int) -> Plan:
+    """The plan before the debate: the most specific catalogue technique whose conditions hold."""
+    from posttrain.tools.training.sizing import rl_learning_rate, sft_learning_rate
+
+    last = facts.last
+    if last and last.plan and not last.trained:
+        return last.plan.model_copy(update={"rationale": "the last run did not finish; redo it (repairs come from "
+                                                         "the Trainer's diagnosis)", "adopted_from": "Manager"})
+    technique = next((t for t in applicable_techniques(facts) if t.method), None)
+    rows, cap = data_rows(facts), facts.step_cap() or NO_CAP
+    init = "best" if facts.trained_methods else "base"
+    common = dict(init_from=init, n_train=rows, seed=seed, max_steps=cap, adopted_from="Manager")
+    if technique is None:
+        # Nothing to reinforce yet (no right answer sampled) or nothing fits: SFT's dense signal is the only one.
+        epochs = (last.plan.epochs or first_epochs(facts)) * 2 if (last and last.plan and last.plan.epochs) \
+            else first_epochs(facts)
+        why = ("no trained model yet: supervised fine-tuning first" if not facts.trained_methods else
+               f"best score {facts.best or 0:.3f}: nothing right to reinforce yet, so more passes of SFT")
+        return Plan(method="sft", epochs=epochs, learning_rate=sft_learning_rate(facts.size), rationale=why, **common)
+    method = technique.method
+    base = dict(technique=technique.name, paper=technique.paper_id, rationale=technique.when_to_use, **common)
+    if method == "sft":
+        return Plan(method="sft", epochs=first_epochs(facts), learning_rate=sft_learning_rate(facts.size), **base)
+    if method == "rft":
+        return Plan(method="rft", epochs=first_epochs(facts), learning_rate=sft_learning_rate(facts.size),
+                    samples_per_prompt=rft_samples(facts.best), **base)
+    beta = last.plan.beta if (last and last.plan and last.plan.method == "grpo") else 0.0
+    return Plan(method="grpo", epochs=RL_EPOCHS, learning_rate=rl_learning_rate(facts.size), beta=beta, **base)
+
+
+def decide(facts: Facts, proposals: list[Proposal], seed: int) -> Decision:
+    """Default plan, then each measured proposal (rank ≥ 2) sets its fields unless a stronger one already did."""
+    plan = default_plan(facts, seed)
+    taken: dict[str, str] = {}
+    adopted: list[Proposal] = []
+    for proposal in sorted(proposals, key=lambda p: -p.rank):
+        fields = {k: v for k, v in proposal.changes.items() if k not in taken}
+        if proposal.rank >= 2 and fields:
+            plan = plan.model_copy(update=fields)
+            taken |= {k: proposal.speaker for k in fields}
+            adopted.append(proposal)
+    if adopted:
+        plan = plan.model_copy(update={"adopted_from": ", ".join(p.speaker for p in adopted)})
+    dissent = [f"{p.speaker}: {p.action}" for p in proposals
+               if p.changes and any(getattr(plan, k, None) != v for k, v in p.changes.items())]
+    text = f"{plan.describe()[0].upper()}{plan.describe()[1:]}, because {plan.rationale.rstrip('.')}."
+    for p in adopted:
+        text += f" Adopted {p.speaker}'s proposal ({p.why or p.action})."
+    if plan.max_steps < NO_CAP:
+        text += (f" Steps capped at {plan.max_steps}: this iteration's even share of the "
+                 f"{(facts.remaining_s or 0) / 60:.1f} min left at the last measured rate.")
+    return Decision(plan=plan, text=text, dissent=dissent)

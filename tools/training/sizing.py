@@ -1,0 +1,74 @@
+"""How big a model is, and the training settings that follow from its size — one place, so the Trainer's specs and
+the playbook's plans use the same numbers.
+
+Every rule states its principle; none is tuned to one task::
+
+    size = model_size("runs/x/base-model")        # ModelSize(parameters=535_000, hidden=128, pretrained=False)
+    sft_batch_size(size), sft_learning_rate(size), uses_lora(size)
+"""
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+# Models below this many parameters are trained in full; above it, LoRA (memory of full fine-tuning grows with the
+# parameter count times the optimizer state, LoRA's with the adapter only).
+LORA_ABOVE_PARAMETERS = 50_000_000
+# The width whose full-fine-tuning learning rate we measured (tiny Qwen3, hidden 128: 1e-2; hidden 256: 3e-3 beat
+# 1e-2 — shared notes §2.3). Learning rates scale as 1/width (the muP rule for hidden layers).
+REFERENCE_WIDTH, REFERENCE_LR = 128, 1e-2
+# LoRA's learning rate for pretrained models, from the QLoRA paper's sweeps (2e-4 up to 13B, 1e-4 above).
+LORA_LR_SMALL, LORA_LR_LARGE, LORA_LR_SPLIT = 2e-4, 1e-4, 20_000_000_000
+# RL from sampled rewards takes steps about 30x smaller than SFT on dense targets (measured on the tiny model: 3e-4
+# vs 1e-2; TRL's defaults: 1e-6 for GRPO against 2e-5 for SFT, 20x).
+RL_LR_DIVISOR = 30
+
+
+class ModelSize(BaseModel):
+    """What the training rules need to know about a model, read from its config.json."""
+
+    parameters: int = Field(description="Approximate parameter count (12·hidden²·layers + embeddings).")
+    hidden: int = Field(description="Width of the residual stream.")
+    layers: int = Field(description="Transformer blocks.")
+    max_positions: int = Field(description="Longest sequence the model takes.")
+    pretrained: bool = Field(description="False for a randomly initialised model (it learns the task from scratch).")
+
+    def describe(self) -> str:
+        millions = self.parameters / 1e6
+        kind = "pretrained" if self.pretrained else "randomly initialised"
+        return f"{millions:.2f}M parameters ({self.layers}×{self.hidden}, {self.max_positions} positions, {kind})"
+
+
+def model_size(model_dir: str | Path) -> ModelSize:
+    """Size facts from a model directory's config.json; a missing config reads as a large pretrained model."""
+    config_path = Path(model_dir) / "config.json"
+    cfg = json.loads(config_path.read_text()) if config_path.exists() else {}
+    hidden, layers = int(cfg.get("hidden_size", 4096)), int(cfg.get("num_hidden_layers", 32))
+    vocab = int(cfg.get("vocab_size", 32_000))
+    parameters = 12 * hidden * hidden * layers + vocab * hidden
+    # posttrain's own tiny model marks itself; everything else a user points at is taken as pretrained
+    pretrained = not cfg.get("posttrain_random_init", False)
+    return ModelSize(parameters=parameters, hidden=hidden, layers=layers, pretrained=pretrained,
+                     max_positions=int(cfg.get("max_position_embeddings", 2048)))
+
+
+def uses_lora(size: ModelSize) -> bool:
+    return size.parameters >= LORA_ABOVE_PARAMETERS
+
+
+def sft_batch_size(size: ModelSize) -> int:
+    """Sequences per optimizer step: 64 for models trained in full on CPU-sized budgets, 8 for LoRA on real models
+    (one GPU's memory at 1–2k tokens per sequence)."""
+    return 8 if uses_lora(size) else 64
+
+
+def sft_learning_rate(size: ModelSize) -> float:
+    if uses_lora(size):
+        return LORA_LR_LARGE if size.parameters >= LORA_LR_SPLIT else LORA_LR_SMALL
+    return REFERENCE_LR * REFERENCE_WIDTH / size.hidden
+
+
+def rl_learning_rate(size: ModelSize) -> float:
+    return sft_learning_rate(size) / RL_LR_DIVISOR
