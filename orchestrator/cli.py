@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code instead of raising SystemExit."""
     app = build_app()
     try:
-        app(args=argv, prog_name="posttrain", standalone_mode=False)
+        # standalone_mode=False: click returns typer.Exit's code instead of raising it (and exiting)
+        code = app(args=argv, prog_name="posttrain", standalone_mode=False)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - the CLI is the one place that prints
         return 2
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, click.exceptions.Abort):
             return 130
         raise
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ class Prepared:
     config: RunConfig
     brain: Any
     specialists: dict
+    benchmark: Any
+    """The goal's benchmark, parsed once for the whole run."""
 
 
 def resolve_base_model(name: str) -> str | None:
@@ -85,20 +87,35 @@ def configure(goal: str, *, brain: str, run_dir: str | None = None, **options: A
                      run_dir=run_dir or str(default_run_dir(slugify(goal))), **options)
 
 
-def first_plan(config: RunConfig):
+def first_plan(config: RunConfig, bench):
     """The plan the Manager's offline rule would make for iteration 1, without loading or training anything."""
     from posttrain.agents.manager.offline import default_plan
     from posttrain.run.facts import Facts
-    from posttrain.tools.evaluation import get_benchmark
     from posttrain.tools.training.sizing import ModelSize, model_size
 
-    bench = get_benchmark(config.benchmark)
     size = _size_without_loading(config.base_model, ModelSize, model_size)
     items = config.objective.benchmark_items if config.objective else None
     facts = Facts(size=size, n_eval=items, has_generator=bench.has_generator, verifiable=bench.answer_type != "code",
                   max_new_tokens=bench.max_new_tokens, baseline=None, best=None, last=None, trained_methods=[],
                   remaining_s=config.time_budget_s, iterations_left=max(1, config.max_iterations))
     return default_plan(facts, config.seed + 1)
+
+
+def data_outlook(config: RunConfig, bench) -> list[str]:
+    """Where training data would come from, judged without loading any (for --dry-run): one line each, and a
+    warning line when the run would block for lack of data."""
+    lines = [f"data: your --train-data {ref}" for ref in config.train_data]
+    split = getattr(getattr(bench, "source", None), "train_split", None)
+    if split:
+        lines.append(f"data: {bench.source.dataset} split {split!r} (the benchmark's own training split)")
+    if config.teacher:
+        lines.append(f"data: teacher {config.teacher}, kept where the {bench.name} scorer accepts its answers")
+    if bench.has_generator:
+        lines.append(f"data: the {bench.name} generator (items disjoint from the eval set)")
+    if not lines:
+        lines.append(f"warning: no training data known for {bench.name}: unless a Hub search finds a dataset that "
+                     "fits, the run will stop blocked; pass --train-data PATH|HUB_ID or --teacher MODEL")
+    return lines
 
 
 def _size_without_loading(name: str, model_size_cls, model_size):
@@ -120,8 +137,9 @@ def _size_without_loading(name: str, model_size_cls, model_size):
         return model_size("/nonexistent")
 
 
-def check_inputs(config: RunConfig) -> None:
-    """Everything a run needs, checked before anything is created: benchmark rows, data references."""
+def check_inputs(config: RunConfig):
+    """Everything a run needs, checked before anything is created: benchmark rows, data references. Returns the
+    parsed benchmark (parsed once per run, then passed on)."""
     from posttrain.tools.data.spec import parse_data_ref
     from posttrain.tools.evaluation import get_benchmark
     from posttrain.tools.evaluation.file_benchmark import FileBenchmark
@@ -131,6 +149,7 @@ def check_inputs(config: RunConfig) -> None:
         bench.eval_items()  # unreadable, empty or malformed rows are a ConfigError now, not after the team started
     for ref in config.train_data:
         parse_data_ref(ref)
+    return bench
 
 
 def prepare(config: RunConfig) -> Prepared:
@@ -140,7 +159,7 @@ def prepare(config: RunConfig) -> Prepared:
     from posttrain.orchestrator.brains.endpoints import api_key_for
     from posttrain.orchestrator.plugins import load_specialist
 
-    check_inputs(config)
+    benchmark = check_inputs(config)
     spec = parse_brain(config.brain)
     if spec.kind != "offline":
         api_key_for(spec)
@@ -155,7 +174,7 @@ def prepare(config: RunConfig) -> Prepared:
         brain.adopt(client, specialist.name)
         specialists[specialist.name] = specialist
     brain.specialists.update(specialists)
-    return Prepared(config=config, brain=brain, specialists=specialists)
+    return Prepared(config=config, brain=brain, specialists=specialists, benchmark=benchmark)
 
 
 async def execute(prepared: Prepared, workspace, base_model_path: str, state: dict | None, console=None,
@@ -170,7 +189,7 @@ async def execute(prepared: Prepared, workspace, base_model_path: str, state: di
 
     config, brain = prepared.config, prepared.brain
     ledger = Ledger.model_validate(state["ledger"]) if state else Ledger()
-    ctx = RunContext(config=config, workspace=workspace, ledger=ledger, bus=EventBus(),
+    ctx = RunContext(config=config, workspace=workspace, ledger=ledger, bus=EventBus(), benchmark=prepared.benchmark,
                      base_model_path=base_model_path, elapsed_before=state["elapsed_s"] if state else 0.0)
     brain.bind(ctx)
     team = build_team(ctx, prepared.specialists, brain.client_for("Manager"), brain.client_for("Selector"),

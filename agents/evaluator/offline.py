@@ -34,7 +34,7 @@ def request(ctx: RunContext) -> str | None:
     if it.index == 0:
         return f"measure the baseline on {ctx.benchmark.name}." if ctx.ledger.baseline is None else None
     if it.trained and it.evaluation is None:
-        return "evaluate the new checkpoint and compare it with the best so far (paired test), then check decoding."
+        return "evaluate the new checkpoint against the best so far (paired test), then check its decoding."
     return None
 
 
@@ -42,8 +42,8 @@ def work(ctx: RunContext) -> list[tuple[str, dict]]:
     it = ctx.iteration
     if request(ctx) is not None:
         return [("evaluate_checkpoint", {})]
-    measured = it.evaluation is not None or (it.index == 0 and ctx.ledger.baseline is not None)
-    improved = it.index > 0 and it.comparison is not None and it.comparison.diff > 0
-    if measured and it.decoding is None and improved:
+    # Fix decoding before drawing conclusions: every new checkpoint is checked greedy vs sampled, with vs without
+    # the chat template (a model trained on chat-formatted data may only answer inside its template).
+    if it.index > 0 and it.evaluation is not None and it.decoding is None:
         return [("check_decoding", {})]
     return []

@@ -20,9 +20,14 @@ class EvaluationReport(BaseModel):
     comparison: dict | None = Field(None, description="Paired test against the previous best (None for the baseline).")
 
 
+class DecodingReport(BaseModel):
+    summary: str = Field(description="One line: the setting chosen and every candidate's score and p-value.")
+    chosen: str
+    written: list[str] = Field(description="Files written beside the checkpoint.")
+
+
 def make_evaluator_tools(ctx: RunContext) -> list[Callable]:
     from posttrain.tools.evaluation import compare_reports, evaluate_model
-    from posttrain.tools.evaluation.decoding import DecodingCheck
     from posttrain.tools.evaluation.decoding import check_decoding as _check_decoding
 
     def evaluate_checkpoint(limit: Annotated[int | None, "evaluate only the first N items (None = all)"] = None
@@ -55,7 +60,7 @@ def make_evaluator_tools(ctx: RunContext) -> list[Callable]:
                                 report_path=report.path, comparison=comparison.model_dump() if comparison else None)
 
     def check_decoding(limit: Annotated[int | None, "check on the first N items (None = all)"] = None
-                       ) -> DecodingCheck:
+                       ) -> DecodingReport:
         """Check decoding on this iteration's checkpoint: greedy vs sampled, with vs without the chat template.
         The better setting (kept only when it wins a paired test) is saved beside the checkpoint as
         generation_config.json and used for every later evaluation of it."""
@@ -65,9 +70,31 @@ def make_evaluator_tools(ctx: RunContext) -> list[Callable]:
 
             raise ToolError(f"{model} is outside this run's directory; decoding is checked on the run's own "
                             "checkpoints, never written into a model cache")
+        iteration = ctx.iteration
         check = _check_decoding(model, ctx.benchmark, ctx.artifacts / "decoding", limit=limit,
                                 seed=ctx.config.seed, progress=ctx.progress)
-        ctx.iteration.decoding = check.describe()
-        return check
+        iteration.decoding = check.describe()
+        chosen = next(c for c in check.candidates if c.name == check.chosen)
+        if iteration.index > 0 and iteration.evaluation and chosen.name != check.candidates[0].name \
+                and limit is None:
+            # the checkpoint is used with the chosen decoding from now on, so that is its score
+            iteration.evaluation = Score(score=chosen.score, n=chosen.n, ci95=tuple(chosen.ci95), report=chosen.report,
+                                         checkpoint=model)
+            previous = _previous_best(ctx)
+            if previous is not None:
+                iteration.comparison = compare_reports(previous.report, chosen.report)
+            best, _ = ctx.ledger.best()
+            ctx.bus.publish(ScoreReported(iteration=iteration.index, score=chosen.score, ci95=tuple(chosen.ci95),
+                                          n=chosen.n, best=best.score if best else chosen.score))
+        return DecodingReport(summary=check.describe(), chosen=check.chosen, written=check.written)
 
     return [evaluate_checkpoint, check_decoding]
+
+
+def _previous_best(ctx: RunContext) -> Score | None:
+    """The best score before this iteration (baseline included)."""
+    best = ctx.ledger.baseline
+    for it in ctx.ledger.iterations[:-1]:
+        if it.evaluation and (best is None or it.evaluation.score > best.score):
+            best = it.evaluation
+    return best

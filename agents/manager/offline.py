@@ -87,8 +87,9 @@ def default_plan(facts: Facts, seed: int) -> Plan:
     return Plan(method="grpo", epochs=RL_EPOCHS, learning_rate=rl_learning_rate(facts.size), beta=beta, **base)
 
 
-def decide(facts: Facts, proposals: list[Proposal], seed: int) -> Decision:
-    """Default plan, then each measured proposal (rank ≥ 2) sets its fields unless a stronger one already did."""
+def decide(facts: Facts, proposals: list[Proposal], seed: int, scale: float = 1.0) -> Decision:
+    """Default plan, then each measured proposal (rank ≥ 2) sets its fields unless a stronger one already did.
+    `scale` (--playbook-scale) shrinks the data, and with it the steps, for smoke runs."""
     plan = default_plan(facts, seed)
     taken: dict[str, str] = {}
     adopted: list[Proposal] = []
@@ -102,9 +103,14 @@ def decide(facts: Facts, proposals: list[Proposal], seed: int) -> Decision:
         plan = plan.model_copy(update={"adopted_from": ", ".join(p.speaker for p in adopted)})
     dissent = [f"{p.speaker}: {p.action}" for p in proposals
                if p.changes and any(getattr(plan, k, None) != v for k, v in p.changes.items())]
+    if scale != 1.0:
+        plan = plan.model_copy(update={"n_train": max(10, int(plan.n_train * scale)), "max_steps": plan.max_steps
+                                       if plan.epochs else max(1, int(plan.max_steps * scale))})
     text = f"{plan.describe()[0].upper()}{plan.describe()[1:]}, because {plan.rationale.rstrip('.')}."
     for p in adopted:
         text += f" Adopted {p.speaker}'s proposal ({p.why or p.action})."
+    if scale != 1.0:
+        text += f" (Smoke run: data scaled ×{scale:g}.)"
     if plan.max_steps < NO_CAP:
         text += (f" Steps capped at {plan.max_steps}: this iteration's even share of the "
                  f"{(facts.remaining_s or 0) / 60:.1f} min left at the last measured rate.")

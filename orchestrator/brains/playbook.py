@@ -57,20 +57,12 @@ class Playbook:
         return [self.proposal(name) for name in self.debaters()]
 
     def decision(self):
-        """The Manager's decision; `--playbook-scale` shrinks data and epochs for smoke runs (and says so)."""
+        """The Manager's decision from the debate's proposals (`--playbook-scale` shrinks the data)."""
         from posttrain.agents.manager.offline import decide
 
-        decision = decide(Facts.from_run(self.ctx), self.proposals(), self.ctx.config.seed + self.ctx.iteration.index)
-        scale = self.ctx.config.playbook_scale
-        if scale != 1.0:
-            plan = decision.plan
-            update = {"n_train": max(10, int(plan.n_train * scale)),
-                      "max_steps": max(1, int(plan.max_steps * scale)) if not plan.epochs else plan.max_steps}
-            if plan.epochs:
-                update["epochs"] = plan.epochs * scale
-            decision.plan = plan.model_copy(update=update)
-            decision.text += f" (Smoke run: data and epochs scaled ×{scale:g}.)"
-        return decision
+        ctx = self.ctx
+        return decide(Facts.from_run(ctx), self.proposals(), ctx.config.seed + ctx.iteration.index,
+                      scale=ctx.config.playbook_scale)
 
     def next_plan(self) -> Plan:
         return self.decision().plan

@@ -147,6 +147,8 @@ class PlaybookClient(ChatCompletionClient):
             return f"@{name} {request}"
         if it.index == 0:
             return "Baseline measured. TERMINATE" if ctx.ledger.baseline else "No baseline could be measured. TERMINATE"
+        if it.blocked:
+            return f"Blocked: {it.blocked}. TERMINATE"
         return "Iteration complete; results are in the ledger. TERMINATE"
 
     # Specialists -------------------------------------------------------------------------------------------------

@@ -60,13 +60,14 @@ def run(
         first = exc.errors()[0]
         raise ConfigError(f"--{'-'.join(map(str, first['loc'])).replace('_', '-')}: {first['msg']}") from None
     if dry_run:
-        session.check_inputs(config)
-        plan = session.first_plan(config)
+        bench = session.check_inputs(config)
+        plan, data = session.first_plan(config, bench), session.data_outlook(config, bench)
         if as_json:
-            typer.echo(json.dumps({"objective": config.objective.model_dump(), "first_plan": plan.model_dump()},
-                                  indent=2))
+            typer.echo(json.dumps({"objective": config.objective.model_dump(), "data": data,
+                                   "first_plan": plan.model_dump()}, indent=2))
         else:
             typer.echo(config.objective.describe())
+            typer.echo("\n".join(data))
             typer.echo(f"first plan: {plan.describe()}, because {plan.rationale}")
         return
     status = session.start(config, console=ConsoleView(), approve=_ask if approve else None)

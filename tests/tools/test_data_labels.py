@@ -53,6 +53,8 @@ def test_find_sources_order_and_evidence(tmp_path):
     assert "GRPO" in only_generator.candidates[1].evidence
     spec = compose_build_spec(only_generator, fmt="grpo", n_rows=50, benchmark_spec="caesar", seed=0, tokenizer=None)
     assert spec.sources[0].benchmark and spec.sources[0].n == 50 and spec.label_check is None
+    noisy = find_sources("caesar", fmt="sft", hub_search=False, teacher_noise=0.7).candidates[-1]
+    assert noisy.source.teacher_noise == 0.7 and "70%" in noisy.evidence
 
 
 def test_a_teacher_samples_on_prompts_with_gold_answers(tmp_path):

@@ -285,6 +285,8 @@ def build_dataset(
     benchmarks never reach the Trainer.
     """
     log = _Log()
+    if spec.why:
+        log.steps.append(f"sources chosen: {spec.why}")
     tokenizer = _load_tokenizer(spec.tokenizer)
     per_source = _source_rows(spec, Path(base_dir), tokenizer, log, progress)
     shapes = {tuple(sorted(k for k in rows[0] if k not in _OPTIONAL[spec.format])) for rows in per_source if rows}

@@ -200,13 +200,14 @@ def find_sources(
     teacher: str | None = None,
     hub_search: bool = True,
     limit: int = 5,
+    teacher_noise: float = 0.0,
 ) -> SourceCandidates:
     """List where training data for ``benchmark`` could come from, best first; use it before building data.
 
     Order: the user's data, the benchmark's own train split, Hub datasets (search + inspect; offline says so),
     a teacher model on those prompts, the benchmark's generator. Each candidate carries a build-spec source and
     evidence in numbers. ``benchmark``: a spec or a Benchmark. ``blocked_reason`` is one line naming what would
-    unblock it when nothing is usable.
+    unblock it when nothing is usable. ``teacher_noise``: the generator's share of wrong SFT labels (a study knob).
     """
     from posttrain.tools.evaluation import get_benchmark
 
@@ -219,14 +220,12 @@ def find_sources(
     if teacher:
         found.append(_teacher(teacher, bench, fmt, found))
     if bench.has_generator:
+        generator = SourceSpec(benchmark=bench.spec, n=1000, teacher_noise=teacher_noise)
+        evidence = "synthetic items disjoint from the eval set, any number" + (
+            f"; SFT labels from a teacher wrong on {teacher_noise:.0%} of rows" if teacher_noise else ""
+        )
         found.append(
-            SourceCandidate(
-                kind="generator",
-                label=bench.spec,
-                source=SourceSpec(benchmark=bench.spec, n=1000),
-                usable=True,
-                evidence="synthetic items disjoint from the eval set, any number",
-            )
+            SourceCandidate(kind="generator", label=bench.spec, source=generator, usable=True, evidence=evidence)
         )
     else:
         found.append(
@@ -279,4 +278,11 @@ def compose_build_spec(
         dedupe="near",
         label_check=benchmark_spec if fmt == "sft" else None,
         decontaminate_against=[benchmark_spec],
+        why="; ".join(f"{c.kind} {c.label}: {c.evidence}" for c in chosen)
+        + (f" (preferred over: {', '.join(skipped)})" if (skipped := _passed_over(candidates, chosen)) else ""),
     )
+
+
+def _passed_over(candidates: SourceCandidates, chosen: list[SourceCandidate]) -> list[str]:
+    """Usable candidates the spec did not take (lower in the order of preference)."""
+    return [f"{c.kind} {c.label}" for c in candidates.candidates if c.usable and c not in chosen]
