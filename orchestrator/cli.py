@@ -26,8 +26,32 @@ def build_app() -> typer.Typer:
     return app
 
 
+def _click_errors(name: str) -> tuple[type, ...]:
+    """typer vendors click (typer._click); plain click may be used too. Both classes, where they exist."""
+    found = []
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            found.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(found)
+
+
+def _usage_line(exc) -> str:
+    """click's usage error as one line: the problem, then where the valid options are listed."""
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    where = ctx.command_path if ctx is not None else "posttrain"
+    return f"error: {message}; fix: see `{where} --help`"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code instead of raising SystemExit."""
+    """Run the CLI; returns the process exit code instead of raising SystemExit.
+
+    0 success, 1 the work failed, 2 bad input (one line, no traceback), 3 blocked, 130 interrupted."""
+    from posttrain.tools.network import disable_telemetry
+
+    disable_telemetry()  # no phoning home from this process or the workers it starts, unless the user opted in
     app = build_app()
     try:
         # standalone_mode=False: click returns typer.Exit's code instead of raising it (and exiting)
@@ -44,12 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return exc.exit_code
     except Exception as exc:  # click's usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            exc.show()
+        if isinstance(exc, _click_errors("UsageError")):
+            print(_usage_line(exc), file=sys.stderr)  # noqa: T201
             return 2
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, (typer.Abort, *_click_errors("Abort"))):  # click turns Ctrl-C into Abort
+            print("interrupted", file=sys.stderr)  # noqa: T201
             return 130
         raise
     return code if isinstance(code, int) else 0

@@ -1,7 +1,8 @@
 """The iteration loop: baseline, then per iteration a debate, the Manager's decision, and the delegated work.
 
 Readable on purpose: one Python loop over AgentChat teams. State is checkpointed after the baseline, after each
-debate and after each iteration; `resume` rewinds the transcript to the last checkpoint (archiving, never deleting,
+debate, after each finished step of the work phase (data built, training finished, evaluation written) and after
+each iteration; `resume` rewinds the transcript to the last checkpoint (archiving, never deleting,
 what came after) and carries on from there, so no message is lost or duplicated and finished work is never redone.
 """
 
@@ -26,23 +27,29 @@ from posttrain.orchestrator.transcript import TranscriptWriter
 
 
 class IterationLoop:
-    def __init__(self, ctx: RunContext, team: Team, writer: TranscriptWriter, approve=None):
+    def __init__(self, ctx: RunContext, team: Team, writer: TranscriptWriter, approve=None,
+                 team_state: dict | None = None):
         self.ctx = ctx
         self.team = team
         self.writer = writer
         self.approve = approve  # callable(plan_text) -> bool, when the user asked to approve plans
         self.status = "running"
         self.reason: str | None = None  # one line: why the run is blocked or failed
+        self._team_state = team_state  # the work team's state at the last phase boundary
 
     # -- persistence ------------------------------------------------------------------------------------------------
-    async def checkpoint(self) -> None:
+    async def checkpoint(self, *, step: bool = False) -> None:
+        """Save everything resume needs. `step`: a work step just finished inside the running work team, whose own
+        state is only consistent at phase boundaries, so the last boundary's team state is kept."""
         ctx = self.ctx
+        if not step or self._team_state is None:
+            self._team_state = await self.team.work.save_state()
         state = {
             "version": 1,
             "config": ctx.config.model_dump(),
             "base_model_path": ctx.base_model_path,
             "ledger": ctx.ledger.model_dump(mode="json"),
-            "work_team": await self.team.work.save_state(),
+            "work_team": self._team_state,
             "transcript_lines": self.writer.lines_written,
             "event_lines": self.writer.event_lines,
             "elapsed_s": ctx.elapsed_s(),
@@ -153,6 +160,8 @@ class IterationLoop:
                 continue
             self.ctx.bus.publish(AgentMessage(iteration=it.index, phase=phase, message=item))
             messages.append(item)
+            if phase == "work" and type(item).__name__ == "ToolCallExecutionEvent":
+                await self.checkpoint(step=True)  # data, training or evaluation is in the ledger: never redo it
         return messages
 
     async def _debate(self, it: IterationRecord) -> None:
@@ -195,12 +204,23 @@ class IterationLoop:
         else:
             order = " → ".join(team.specialists)
             task = f"Iteration {it.index} — work. Decision: {it.decision}\nDelegate in order: {order}."
+            done = self._done_steps(it)
+            if done:
+                task += f"\nResumed after an interruption. Already done (do not redo): {done}. Continue from there."
         messages = await self._stream(team.work.run_stream(task=task), it, "work")
         for message in messages:  # plug-ins' last word, so their debate turns can quote their tools' results
             spec = team.specialists.get(getattr(message, "source", ""))
             if spec is not None and not spec.builtin and hasattr(message, "to_text"):
                 it.reports[spec.name] = message.to_text()[:600]
         await self._complete_measurement(it)
+
+    @staticmethod
+    def _done_steps(it: IterationRecord) -> str:
+        steps = [f"techniques cited ({', '.join(it.techniques[:3])})" if it.techniques else "",
+                 f"data built ({it.dataset.n_rows} rows at {it.dataset.path})" if it.dataset else "",
+                 f"training {it.training.status} ({it.training.checkpoint or it.training.error})" if it.training else "",
+                 f"evaluated: score {it.evaluation.describe()}" if it.evaluation else ""]
+        return "; ".join(step for step in steps if step)
 
     async def _complete_measurement(self, it: IterationRecord) -> None:
         """Whatever the brain did, the ledger gets its measurement: evaluate if the brain skipped it."""

@@ -1,11 +1,13 @@
 """Plug-in specialists: `--agent package.module:factory`, `--agent path/to/file.py:factory`, or `--agent NAME` for an
 installed entry point in the group `posttrain.specialists`. A factory takes the brain's model client and returns a
-`posttrain.agents.specialist.Specialist`. Plug-ins load only when named, never from a transcript or state file
-written by someone else's run (resume re-reads the specs the user gave)."""
+`posttrain.agents.specialist.Specialist`. Plug-ins are code: they load only when named on the command line of
+this invocation, never from a transcript or state file (`posttrain resume RUN` refuses a run that used plug-ins
+unless the same --agent specs are given again: `check_resume_plugins`). Entry points load only when named too."""
 
 import importlib
 import importlib.util
 import inspect
+import shlex
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -74,3 +76,16 @@ def load_specialist(spec: str, model_client: Any) -> Specialist:
     specialist.builtin = False
     specialist.origin = spec
     return specialist
+
+
+def check_resume_plugins(run_dir: str, used: list[str], named: list[str]) -> None:
+    """Resume loads plug-ins only when this command line names exactly the ones the run used (state.json could
+    come from anyone); otherwise a one-line ConfigError says which --agent options to pass."""
+    if sorted(used) == sorted(named):
+        return
+    again = " ".join(f"--agent {shlex.quote(spec)}" for spec in used)
+    if used and not named:
+        raise ConfigError(f"run {run_dir} used plug-in(s) {', '.join(used)}, which load only when named on the "
+                          f"command line; check their code, then resume with {again}")
+    raise ConfigError(f"run {run_dir} used plug-in(s) {', '.join(used) or 'none'}, not {', '.join(named)}; resume "
+                      f"needs the same team: {'pass ' + again if used else 'drop --agent'}")

@@ -207,7 +207,8 @@ async def execute(prepared: Prepared, workspace, base_model_path: str, state: di
         ctx.bus.publish(RunStarted(goal=config.goal, run_dir=str(workspace.root), brain=brain.spec.label,
                                    benchmark=config.benchmark, base_model=config.base_model, resumed=state is not None,
                                    reading=reading))
-        return await IterationLoop(ctx, team, writer, approve=approve).run()
+        return await IterationLoop(ctx, team, writer, approve=approve,
+                                   team_state=state.get("work_team") if state else None).run()
     finally:
         set_current_run(None)
         writer.close()
@@ -238,14 +239,21 @@ def start(config: RunConfig, console=None, approve=None) -> str:
 
 
 def resume(run_dir: str, console=None, approve=None, max_iterations: int | None = None,
-           train_data: list[str] | None = None, teacher: str | None = None) -> str:
-    """Continue a stopped, blocked or killed run from its last checkpoint (a blocked run with the data it lacked)."""
+           train_data: list[str] | None = None, teacher: str | None = None, agents: list[str] | None = None,
+           brain: str | None = None) -> str:
+    """Continue a stopped, blocked or killed run from its last checkpoint (a blocked run with the data it lacked).
+    Plug-ins load only when `agents` (this command line's --agent) names the ones the run used."""
+    from posttrain.orchestrator.plugins import check_resume_plugins
     from posttrain.run.ledger import Ledger
+    from posttrain.run.redact import seal
     from posttrain.run.workspace import RunWorkspace
 
     workspace = RunWorkspace.open(run_dir)
     state = workspace.load_state()
     config = RunConfig.model_validate({**state["config"], "run_dir": str(workspace.root)})
+    check_resume_plugins(run_dir, config.agents, agents or [])  # never import what state.json names on its own
+    if brain:  # e.g. a brain URL whose credentials were masked in state.json
+        config = config.model_copy(update={"brain": seal(brain)})
     if max_iterations is not None:
         config = config.model_copy(update={"max_iterations": max_iterations})
     elif state.get("status") in ("goal_met", "max_iterations", "budget_exhausted"):

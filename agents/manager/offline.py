@@ -75,6 +75,8 @@ def default_plan(facts: Facts, seed: int) -> Plan:
             else first_epochs(facts)
         why = ("no trained model yet: supervised fine-tuning first" if not facts.trained_methods else
                f"best score {facts.best or 0:.3f}: nothing right to reinforce yet, so more passes of SFT")
+        # keep the passes already made: continue from the latest checkpoint, not from the best score
+        common["init_from"] = "latest" if facts.trained_methods else "base"
         return Plan(method="sft", epochs=epochs, learning_rate=sft_learning_rate(facts.size), rationale=why, **common)
     method = technique.method
     base = dict(technique=technique.name, paper=technique.paper_id, rationale=technique.when_to_use, **common)

@@ -35,13 +35,13 @@ def proposal(ctx: RunContext) -> Proposal:
     late = t.summary.get("late_improvement", 0.0)
     if facts.still_improving:
         _, significant = facts.gain
-        changes = {"method": plan.method, "init_from": "best"}
+        changes = {"method": plan.method, "init_from": "latest"}  # the checkpoint that was still improving
         if plan.epochs:
             changes["epochs"] = plan.epochs * 2
         else:
             changes["max_steps"] = plan.max_steps * 2
         length = f"{changes['epochs']:g} epochs" if "epochs" in changes else f"{changes['max_steps']} steps"
-        return Proposal("Trainer", evidence, f"continue {plan.method.upper()} from the best checkpoint for {length}",
+        return Proposal("Trainer", evidence, f"continue {plan.method.upper()} from the latest checkpoint for {length}",
                         rank=2 if significant else 1, changes=changes,
                         why=f"the curve still improved {late:.0%} over the last third of the run")
     return Proposal("Trainer", evidence, "the curve is flat: change the method rather than train longer", rank=1)

@@ -56,13 +56,12 @@ def make_trainer_tools(ctx: RunContext) -> list[Callable]:
             raise ToolError("learning_rate must be > 0 and max_steps >= 1; call again with valid values")
         model = ctx.model_for_next_training(init_from)
         size = model_size(ctx.base_model_path)
-        built = iteration.dataset
-        dataset, rows = built.path, built.n_rows
+        dataset, rows = iteration.dataset.path, iteration.dataset.n_rows
         if method == "rft":
             rft = build_rft_dataset(model, items_from_dataset(dataset), ctx.benchmark, ctx.artifacts / "rft-data",
                                     samples_per_prompt=samples_per_prompt, seed=ctx.config.seed + iteration.index,
                                     progress=ctx.progress)
-            built, dataset, rows = rft, rft.path, rft.n_rows
+            dataset, rows = rft.path, rft.n_rows
         budget = ctx.remaining_s()
         common = dict(base_model=model, dataset=dataset, learning_rate=learning_rate,
                       seed=ctx.config.seed + iteration.index, time_budget_s=budget,
@@ -70,10 +69,9 @@ def make_trainer_tools(ctx: RunContext) -> list[Callable]:
         if method in ("sft", "rft"):
             batch = sft_batch_size(size)
             steps = steps_for(epochs, rows, batch, max_steps)
-            # long enough for the longest row, within the model's context and one GPU's memory (2k tokens)
-            longest = _longest_row(built) or size.max_positions
-            spec = SFTSpec(**common, max_steps=steps, batch_size=batch,
-                           max_length=max(8, min(size.max_positions, 2048, longest)))
+            # batches are padded to their longest row, so the cap costs nothing: the model's context, within one
+            # GPU's memory for a batch of full-length rows (2k tokens)
+            spec = SFTSpec(**common, max_steps=steps, batch_size=batch, max_length=min(size.max_positions, 2048))
         else:
             probe = GRPOSpec(benchmark=ctx.benchmark.spec, base_model=model, dataset=dataset)
             steps = steps_for(epochs, rows, probe.prompts_per_step, max_steps)
@@ -88,11 +86,3 @@ def make_trainer_tools(ctx: RunContext) -> list[Callable]:
 
     return [launch_training]
 
-
-def _longest_row(dataset) -> int:
-    """Length of the longest row the quality report saw (sum over roles; characters bound tokens from above), 0 when
-    unknown — the Trainer's max_length, so no row is cut."""
-    quality = dataset.quality
-    if quality is None or not quality.token_lengths:
-        return 0
-    return sum(stats.max for stats in quality.token_lengths.values()) + 8  # + special/template tokens

@@ -17,10 +17,12 @@ Past the bound the call raises `BrainUnavailable`, and the run stops with its st
 """
 
 import os
+import re
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
+from posttrain.run.redact import is_sealed, redact, reveal
 from posttrain.tools.errors import ConfigError
 
 
@@ -44,9 +46,10 @@ class BrainSpec(BaseModel):
 
     @property
     def label(self) -> str:
+        """What screens, events and errors show: credentials in the URL are masked."""
         if self.kind == "offline":
             return "offline playbook (rule-based, no LLM)"
-        return f"{self.kind}:{self.model}" + (f" @ {self.base_url}" if self.base_url else "")
+        return redact(f"{self.kind}:{self.model}" + (f" @ {self.base_url}" if self.base_url else ""))
 
 
 def _with_v1(url: str) -> str:
@@ -55,19 +58,24 @@ def _with_v1(url: str) -> str:
 
 
 def parse_brain(text: str) -> BrainSpec:
-    """Parse offline | openai:MODEL | hf:MODEL | vllm:MODEL@URL | ollama:MODEL."""
-    text = text.strip()
+    """Parse offline | openai:MODEL | hf:MODEL | vllm:MODEL@URL | ollama:MODEL (a value `seal`ed by the run config
+    is read back with its credentials in the process that sealed it)."""
+    text = reveal(text.strip())
+    if is_sealed(text):
+        raise ConfigError(f"--brain {text!r}: its credentials were masked when the run was saved; pass the full "
+                          "--brain again (or put the key in VLLM_API_KEY instead of the URL)")
     if text == "offline":
         return BrainSpec(kind="offline")
     kind, _, rest = text.partition(":")
     if kind not in ("openai", "hf", "vllm", "ollama") or not rest:
         raise ConfigError(
-            f"unknown --brain {text!r}; use offline, openai:MODEL, hf:MODEL, vllm:MODEL@URL or ollama:MODEL"
+            f"unknown --brain {redact(text)!r}; use offline, openai:MODEL, hf:MODEL, vllm:MODEL@URL or ollama:MODEL"
         )
     if kind == "vllm":
-        model, at, url = rest.rpartition("@")
-        if not at or not model or not url.startswith(("http://", "https://")):
-            raise ConfigError(f"--brain {text!r} needs a model and a URL: vllm:MODEL@http://HOST:PORT")
+        found = re.match(r"(.+?)@(https?://.+)$", rest)  # the URL may carry user:pass@ itself
+        model, url = found.groups() if found else ("", "")
+        if not model:
+            raise ConfigError(f"--brain {redact(text)!r} needs a model and a URL: vllm:MODEL@http://HOST:PORT")
         return BrainSpec(kind="vllm", model=model, base_url=_with_v1(url))
     if kind == "ollama":
         host = os.environ.get("OLLAMA_HOST", "http://localhost:11434")
@@ -100,13 +108,14 @@ def check_endpoint(spec: BrainSpec, timeout_s: float = 5.0) -> None:
     import httpx
 
     url = (spec.base_url or "https://api.openai.com/v1").rstrip("/") + "/models"
+    shown = redact(url)
     try:
         response = httpx.get(url, headers={"Authorization": f"Bearer {api_key_for(spec)}"}, timeout=timeout_s)
     except httpx.HTTPError as exc:
-        raise ConfigError(f"brain endpoint {url} is unreachable ({type(exc).__name__}: {exc}); start the server, "
-                          "check the URL, or use --brain offline") from exc
+        raise ConfigError(f"brain endpoint {shown} is unreachable ({type(exc).__name__}: {redact(str(exc))}); "
+                          "start the server, check the URL, or use --brain offline") from exc
     if response.status_code in (401, 403):
-        raise ConfigError(f"brain endpoint {url} rejected the API key (HTTP {response.status_code}); check "
+        raise ConfigError(f"brain endpoint {shown} rejected the API key (HTTP {response.status_code}); check "
                           f"{KEY_ENV.get(spec.kind, 'the key variable')}")
 
 

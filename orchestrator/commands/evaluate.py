@@ -8,6 +8,8 @@ Only typer and the standard library are imported here; the tools load inside eac
 """
 
 import json
+import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -31,8 +33,26 @@ def _progress_bar():
     return bar, progress
 
 
+@contextmanager
+def _offline_note():
+    """Probe the Hub once (offline mode on when it is unreachable, so loaders answer from the cache at once) and
+    put that fact in front of a tool's failure: one line that names the outage."""
+    from posttrain.tools.errors import ConfigError, PosttrainError, ToolError
+    from posttrain.tools.network import go_offline_if_unreachable
+
+    reason = go_offline_if_unreachable()
+    try:
+        yield reason
+    except ConfigError:
+        raise
+    except PosttrainError as exc:
+        if reason is None or reason in str(exc):
+            raise
+        raise ToolError(f"{reason}; {exc}") from exc
+
+
 def eval_command(
-    model: Annotated[str, typer.Argument(help="Model folder (save_pretrained) or Hub id.")],
+    model: Annotated[str, typer.Argument(help="Model folder (save_pretrained), a Hub id owner/name, or tiny.")],
     benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark spec, e.g. arithmetic:digits=3, "
                                            "gsm8k, gpqa:diamond, or a path to items.jsonl / bench.yaml.")],
     limit: Annotated[int | None, typer.Option(help="Evaluate only the first N items.")] = None,
@@ -40,16 +60,29 @@ def eval_command(
     = "auto",
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for <benchmark>.json.")] = Path("artifacts/eval"),
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+    unsafe_code_execution: Annotated[bool, typer.Option(
+        "--unsafe-code-execution", help="Score a code benchmark without the bubblewrap sandbox (time and memory "
+        "limits only; the code can read your files): only where bwrap cannot run and the model is trusted.")] = False,
 ) -> None:
     """Evaluate MODEL on a benchmark: score, Wilson 95% CI, and a per-item record file."""
+    from posttrain.orchestrator.commands.train import resolve_model
     from posttrain.tools.errors import ConfigError
-    from posttrain.tools.evaluation import evaluate_model
+    from posttrain.tools.evaluation import evaluate_model, get_benchmark
+    from posttrain.tools.evaluation.code_exec import UNSAFE_ENV, ensure_sandbox
 
     if backend not in ("auto", "vllm", "transformers"):
         raise ConfigError(f"unknown --backend '{backend}'; fix: use auto, vllm or transformers")
-    bar, progress = _progress_bar()
-    with bar:
-        report = evaluate_model(model, benchmark, out_dir, limit=limit, backend=backend, progress=progress)
+    if unsafe_code_execution:
+        os.environ[UNSAFE_ENV] = "1"  # this process and the sandboxes it starts
+    with _offline_note():
+        bench = get_benchmark(benchmark)  # parses only; Hub benchmarks load their rows later
+        if bench.answer_type == "code":
+            ensure_sandbox()  # refuse before any generation when generated code could not run isolated
+        model = resolve_model(model, out_dir / "tiny-model")  # a bad name is exit 2 here, before any Hub lookup
+        bench.eval_items(limit=limit)  # a Hub benchmark's rows load (or fail) before the model is loaded
+        bar, progress = _progress_bar()
+        with bar:
+            report = evaluate_model(model, bench, out_dir, limit=limit, backend=backend, progress=progress)
     if as_json:
         fields = ("benchmark", "model", "n", "correct", "score", "ci95", "backend", "duration_s", "path", "spec")
         typer.echo(json.dumps(report.model_dump(mode="json", include=set(fields))))
@@ -72,9 +105,11 @@ def decontam_command(
     """Check a training DATASET for n-gram overlap with a benchmark's eval items."""
     from posttrain.tools.evaluation import check_contamination, get_benchmark, load_train_texts
 
-    bench = get_benchmark(benchmark)
-    texts = load_train_texts(dataset, split=split, fields=field)
-    report = check_contamination(texts, bench.eval_items(), n=ngram).model_copy(update={"benchmark": bench.name})
+    with _offline_note():
+        bench = get_benchmark(benchmark)
+        texts = load_train_texts(dataset, split=split, fields=field)
+        items = bench.eval_items()
+    report = check_contamination(texts, items, n=ngram).model_copy(update={"benchmark": bench.name})
     if as_json:
         typer.echo(report.model_dump_json(exclude={"examples"}))
         return

@@ -34,6 +34,30 @@ def _warn(errors: list[str]) -> None:
         typer.echo(f"warning: {line}", err=True)
 
 
+SOURCE_LABELS = {"arxiv": "arXiv", "s2": "Semantic Scholar", "hf": "HF Papers"}
+
+
+def _unreachable_sources(source: str) -> str | None:
+    """When every paper API asked is unreachable (one quick TCP probe each, in parallel), switch this process to
+    cache-only (POSTTRAIN_OFFLINE=1) instead of retrying each one, and return the one line that says so."""
+    import os
+
+    from posttrain.tools.network import paper_endpoints, unreachable_many
+
+    if os.environ.get("POSTTRAIN_OFFLINE", "").strip().lower() in {"1", "true", "yes"}:
+        return None
+    labels = list(SOURCE_LABELS.values()) if source == "all" else [SOURCE_LABELS[source]]
+    endpoints = paper_endpoints()
+    down = unreachable_many({label: endpoints[label] for label in labels})
+    if not all(down.values()):
+        return None
+    os.environ["POSTTRAIN_OFFLINE"] = "1"
+    hosts = ", ".join(dict.fromkeys(why.split(" (")[0] for why in down.values()))
+    kinds = ", ".join(dict.fromkeys(why.split(" (", 1)[1].split(":")[0] for why in down.values()))
+    return (f"{', '.join(labels)} unreachable (offline: {hosts}: {kinds}); only cached answers can be used; fix: "
+            "check the network or the POSTTRAIN_*_API_URL / HF_ENDPOINT settings")
+
+
 @papers_app.command("search")
 def search(
     query: Annotated[str, typer.Argument(help="Keywords, e.g. 'GRPO math'; arXiv syntax (ti:, cat:) works too.")],
@@ -49,10 +73,19 @@ def search(
         raise ConfigError(f"unknown --source '{source}'; fix: use one of arxiv, s2, hf, all")
     if not 1 <= limit <= 100:
         raise ConfigError(f"--limit {limit} is out of range; fix: use 1-100")
+    down = _unreachable_sources(source)
     hits = search_papers(query, source=source, limit=limit)
+    if down:  # the sources were not asked (offline mode for this process): say why in one line
+        hits = hits.model_copy(update={"errors": [down] + [e for e in hits.errors if "POSTTRAIN_OFFLINE" not in e]})
+    failed = not hits.papers and bool(hits.errors)  # every source asked failed: the search did not happen
     if as_json:
         typer.echo(hits.model_dump_json())
+        if failed:
+            raise typer.Exit(1)
         return
+    if failed:
+        typer.echo(f"error: no papers for '{query}': " + " | ".join(hits.errors), err=True)
+        raise typer.Exit(1)
     from rich.console import Console
     from rich.table import Table
 

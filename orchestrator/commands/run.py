@@ -81,13 +81,18 @@ def resume(
                                                          "that stopped for lack of data). Repeatable.")] = None,
     teacher: Annotated[str | None, typer.Option(help="A local teacher model to add.")] = None,
     approve: Annotated[bool, typer.Option(help="Ask before each iteration's plan is carried out.")] = False,
+    agent: Annotated[list[str] | None, typer.Option("--agent", help="The plug-ins the run used, named again: "
+                                                    "plug-ins never load from state.json. Repeatable.")] = None,
+    brain: Annotated[str | None, typer.Option(help="The brain to continue with (needed when its URL carried "
+                                                    "credentials, which are never saved).")] = None,
 ) -> None:
     """Continue a stopped, blocked, interrupted or killed run from its last checkpoint."""
     from posttrain.orchestrator import session
     from posttrain.orchestrator.console import ConsoleView
 
     status = session.resume(run_dir, console=ConsoleView(), approve=_ask if approve else None,
-                            max_iterations=max_iterations, train_data=train_data, teacher=teacher)
+                            max_iterations=max_iterations, train_data=train_data, teacher=teacher,
+                            agents=agent or [], brain=brain)
     _exit_for(status)
 
 

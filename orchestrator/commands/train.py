@@ -8,6 +8,7 @@ Only typer and the standard library are imported here; the tools load inside eac
 """
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,8 @@ import typer
 train_app = typer.Typer(help="Run one SFT or GRPO spec through Ray, tracked in Trackio, and print its diagnosis.",
                         no_args_is_help=True)
 
-BaseModelOpt = Annotated[str | None, typer.Option("--base-model", help="Model folder or Hub id (or set in --config).")]
+BaseModelOpt = Annotated[str | None, typer.Option("--base-model", help="tiny (built locally), a model folder or a Hub "
+                                                   "id owner/name (or set in --config).")]
 DatasetOpt = Annotated[str | None, typer.Option("--dataset", help="Local .jsonl/.parquet or Hub id (or in --config).")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML/JSON file with spec fields (flags win).")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Run folder: checkpoint/, metrics.jsonl, train.log.")]
@@ -25,6 +27,52 @@ StepsOpt = Annotated[int | None, typer.Option("--max-steps", help="Override the 
 ProjectOpt = Annotated[str | None, typer.Option("--project", help="Trackio project (default: the --out folder's "
                                                 "parent name).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (the TrainingResult, metrics left out).")]
+
+
+HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
+_NOT_MODEL_SUFFIXES = {".json", ".jsonl", ".parquet", ".yaml", ".yml", ".txt", ".safetensors", ".bin"}
+
+
+def _in_hub_cache(repo_id: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return any(isinstance(try_to_load_from_cache(repo_id, name), str)
+                   for name in ("config.json", "adapter_config.json"))
+    except Exception:  # noqa: BLE001 - an unreadable cache is a miss
+        return False
+
+
+def resolve_model(name: str, tiny_dir: Path, *, what: str = "model") -> str:
+    """The model vocabulary `posttrain run`, `train` and `eval` share: 'tiny' (built locally in ``tiny_dir``), a
+    saved model folder, or a Hub id owner/name. Anything else is ConfigError (exit 2) at once; a Hub id that is
+    neither cached nor reachable is ToolError (exit 1) at once, instead of retries inside the loader."""
+    from posttrain.tools.errors import ConfigError, ToolError
+    from posttrain.tools.network import go_offline_if_unreachable
+
+    if name == "tiny":
+        from posttrain.tools.tiny_model import build_tiny_model
+
+        return str(build_tiny_model(tiny_dir).resolve())
+    path = Path(name).expanduser()
+    if path.exists():
+        if not any((path / f).exists() for f in ("config.json", "adapter_config.json")):
+            raise ConfigError(f"{what} {name} has no config.json, so it is not a saved model; fix: point to the "
+                              "model folder")
+        return name
+    looks_like_path = name.startswith((".", "/", "~")) or name.count("/") > 1 or path.suffix in _NOT_MODEL_SUFFIXES
+    if looks_like_path:
+        raise ConfigError(f"{what} path {name} does not exist; fix: check the path, or use 'tiny' or a Hub id")
+    if not HUB_ID.fullmatch(name):
+        if _in_hub_cache(name):  # a legacy one-word id already downloaded (gpt2)
+            return name
+        raise ConfigError(f"{what} {name!r} is not an existing folder, 'tiny' or a Hub id (owner/name); fix: check "
+                          "the path, or give e.g. Qwen/Qwen3-0.6B")
+    reason = go_offline_if_unreachable()
+    if reason and not _in_hub_cache(name):
+        raise ToolError(f"{reason}; {what} {name} is not in the local Hub cache; fix: download it where the Hub is "
+                        f"reachable (`hf download {name}`) or pass a local folder or 'tiny'")
+    return name
 
 
 def _load_spec(method: str, config: Path | None, overrides: dict):
@@ -65,6 +113,11 @@ def _run(method: str, base_model, dataset, config, out, max_steps, project, as_j
 
     spec = _load_spec(method, config, {"base_model": base_model, "dataset": dataset, "max_steps": max_steps})
     out = out or Path("runs") / f"train-{method}"
+    from posttrain.tools.training.data_loading import check_dataset
+
+    check_dataset(spec.dataset, spec.method)  # bad data is exit 2 before a tiny model is built or Ray starts
+    spec = spec.model_copy(update={"base_model": resolve_model(spec.base_model, out / "base-model",
+                                                               what="base model")})
     project = project or out.resolve().parent.name
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[last]}"), TimeElapsedColumn(), console=Console(stderr=True))

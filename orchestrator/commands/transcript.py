@@ -59,29 +59,43 @@ def show(
         console.print("no messages match these filters")
 
 
+FORMATS = {".md": "md", ".markdown": "md", ".json": "json"}
+
+
 @app.command()
 def export(
     run_dir: Annotated[str, typer.Argument(help="The run directory.")],
-    format: Annotated[str, typer.Option("--format", help="md or json.")] = "md",
-    output: Annotated[str, typer.Option("-o", "--output", help="File to write.")] = "transcript.md",
+    format: Annotated[str | None, typer.Option("--format", help="md or json (default: from -o's suffix, else md).")]
+    = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", help="File to write (default: transcript.<format>).")]
+    = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
 ) -> None:
-    """Export a transcript as Markdown or JSON."""
+    """Export a transcript as Markdown or JSON; never overwrites a file unless --force."""
     import json
 
     from posttrain.orchestrator.transcript import read_transcript, to_markdown
     from posttrain.run.workspace import RunWorkspace
     from posttrain.tools.errors import ConfigError
 
+    format = format or (FORMATS.get(Path(output).suffix.lower(), "md") if output else "md")
     if format not in ("md", "json"):
-        raise ConfigError(f"unknown --format {format!r}; use md or json")
+        raise ConfigError(f"unknown --format {format!r}; fix: use md or json")
+    target = Path(output or f"transcript.{format}")
+    if target.exists() and not force:
+        raise ConfigError(f"{target} already exists; fix: pass --force to overwrite it, or -o another file")
     workspace = RunWorkspace.open(run_dir)
     entries = read_transcript(workspace.transcript_path)
     if format == "md":
         text = to_markdown(entries, title=f"posttrain transcript — {workspace.root.name}")
     else:
         text = json.dumps([e.raw for e in entries], indent=2)
-    Path(output).write_text(text, encoding="utf-8")
-    typer.echo(f"wrote {len(entries)} messages to {output}")
+    try:
+        with target.open("w" if force else "x", encoding="utf-8") as handle:  # "x": a file that appeared meanwhile
+            handle.write(text)                                                # is not overwritten either
+    except FileExistsError as exc:
+        raise ConfigError(f"{target} already exists; fix: pass --force to overwrite it, or -o another file") from exc
+    typer.echo(f"wrote {len(entries)} messages to {target}")
 
 
 def _fmt(value) -> str:

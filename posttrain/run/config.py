@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 from posttrain.run.objective import Objective
+from posttrain.run.redact import seal
 from posttrain.tools.errors import ConfigError
 
 
@@ -61,6 +62,11 @@ class RunConfig(BaseModel):
         if not value.strip():
             raise ValueError("the goal is empty; say what to achieve, e.g. 'Teach the base model 3-digit addition'")
         return value.strip()
+
+    @field_validator("brain")
+    @classmethod
+    def _brain_sealed(cls, value: str) -> str:
+        return seal(value)  # credentials in a brain URL never reach state, summary or events
 
     @field_validator("time_budget")
     @classmethod

@@ -73,7 +73,7 @@ def next_iteration(ctx, *records):
 def test_first_plan_follows_model_size_and_the_catalogue(ctx):
     decision = next_iteration(ctx)
     plan = decision.plan
-    assert (plan.method, plan.init_from, plan.epochs, plan.learning_rate) == ("sft", "base", 10.0, 1e-2)
+    assert (plan.method, plan.init_from, plan.epochs, plan.learning_rate) == ("sft", "base", 10.0, 3e-3)
     assert plan.n_train == 20 * 200  # a generator: 20 training rows per eval item
     assert plan.technique == "SFT / instruction tuning" and plan.paper == "arxiv:2109.01652"
 
@@ -83,13 +83,13 @@ def test_large_pretrained_model_gets_lora_sized_settings(tmp_path):
     plan = next_iteration(ctx).plan
     assert plan.epochs == 3.0 and plan.learning_rate == 2e-4  # QLoRA's LoRA learning rate below 20B
     width = make_ctx(tmp_path / "w", hidden=256)  # full fine-tuning: lr scales as 1/width
-    assert next_iteration(width).plan.learning_rate == pytest.approx(5e-3)
+    assert next_iteration(width).plan.learning_rate == pytest.approx(1.5e-3)
 
 
 def test_significant_gain_with_falling_loss_adopts_the_trainer(ctx):
     decision = next_iteration(ctx, finished(1, "sft", 0.30, diff=0.30, significant=True, late=0.2))
     plan = decision.plan
-    assert plan.method == "sft" and plan.epochs == 20.0 and plan.init_from == "best"
+    assert plan.method == "sft" and plan.epochs == 20.0 and plan.init_from == "latest"
     assert plan.adopted_from == "Trainer" and "Adopted Trainer's proposal" in decision.text
 
 
@@ -105,12 +105,12 @@ def test_rft_plateau_goes_to_grpo_with_an_rl_learning_rate(ctx):
     sft = finished(1, "sft", 0.40, diff=0.40, significant=True, late=0.0)
     rft = finished(2, "rft", 0.42, diff=0.02, significant=False, late=0.0)
     plan = next_iteration(ctx, sft, rft).plan
-    assert plan.method == "grpo" and plan.learning_rate == pytest.approx(1e-2 / 30) and plan.epochs == 1.0
+    assert plan.method == "grpo" and plan.learning_rate == pytest.approx(3e-3 / 30) and plan.epochs == 1.0
 
 
 def test_nothing_right_yet_means_more_sft_not_rl(ctx):
     plan = next_iteration(ctx, finished(1, "sft", 0.0, diff=0.0, significant=False, late=0.01)).plan
-    assert plan.method == "sft" and plan.epochs == 20.0
+    assert plan.method == "sft" and plan.epochs == 20.0 and plan.init_from == "latest"
 
 
 def test_divergence_finding_outranks_the_default(ctx):

@@ -70,7 +70,9 @@ def test_offline_run_killed_in_iteration_2_then_resumed(tmp_path):
     before = transcript(run_dir)
     assert json.loads((run_dir / "state.json").read_text())["status"] == "running"
 
-    resumed = subprocess.run(cli("resume", str(run_dir)), env=env, capture_output=True, text=True, timeout=900)
+    # plug-ins run only when named on this command line too (resume never imports code named in state.json)
+    resumed = subprocess.run(cli("resume", str(run_dir), "--agent", EXAMPLE), env=env, capture_output=True,
+                             text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     after = transcript(run_dir)
 
@@ -100,3 +102,35 @@ def test_offline_run_killed_in_iteration_2_then_resumed(tmp_path):
     shown = subprocess.run(cli("transcript", "show", str(run_dir), "--debate-only", "--iteration", "2"),
                            capture_output=True, text=True, timeout=120)
     assert shown.returncode == 0 and "Statistician" in shown.stdout and "iteration 1 ·" not in shown.stdout
+
+
+def tool_results(lines: list[dict], name: str, iteration: int) -> int:
+    return sum(1 for line in lines if line["type"] == "ToolCallExecutionEvent" and line["iteration"] == iteration
+               for result in line["content"] if result["name"] == name)
+
+
+@pytest.mark.slow
+def test_killed_after_training_resumes_without_training_again(tmp_path):
+    """A finished work step is checkpointed at once: killed once training is done (evaluation next or under way),
+    `resume` evaluates the checkpoint it has instead of spending the training again."""
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "POSTTRAIN_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "TRACKIO_DIR": str(tmp_path / "trackio")}
+    env.pop("RAY_ADDRESS", None)
+    args = ["run", "Teach the base model a Caesar shift", "--max-iterations", "1", "--playbook-scale", "0.1",
+            "--run-dir", str(run_dir)]
+    with (tmp_path / "first.log").open("w") as log:
+        proc = subprocess.Popen(cli(*args), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for(lambda: tool_results(transcript(run_dir), "launch_training", 1) == 1, proc, timeout_s=900)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["ledger"]["iterations"][1]["training"]["status"] == "succeeded"  # the step was checkpointed
+
+    resumed = subprocess.run(cli("resume", str(run_dir)), env=env, capture_output=True, text=True, timeout=900)
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    after = transcript(run_dir)
+    assert tool_calls(after, "launch_training", 1) == 1, "training was not redone"
+    assert tool_calls(after, "evaluate_checkpoint", 1) >= 1
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "max_iterations" and summary["iterations"][1]["scores"]
+    assert max(Counter(line["id"] for line in after).values()) == 1

@@ -1,6 +1,11 @@
 """Teacher-model generation: n sampled completions per prompt with vLLM, a transformers fallback of the same
 interface, or — only when the user asks for it — an OpenAI-compatible hosted API (recorded in the card).
 
+A hosted API gets a key only from a known provider's documented variable, only at that provider's own address
+(OPENAI_API_KEY → https://api.openai.com, HF_TOKEN → https://router.huggingface.co), and only after the user
+allowed that provider on the command line of this invocation (`allow_hosted_teacher`, e.g. `--hosted-teacher
+openai`): a spec file alone cannot send a secret anywhere. Any other URL (a local vLLM server) gets no key.
+
 vLLM is imported lazily and used only where it can run (installed + CUDA); ``backend="auto"`` falls back to
 batched ``transformers.generate`` with left padding. Sampling is seeded: prompt i uses seed ``seed + i`` on vLLM,
 and each transformers batch re-seeds torch, so a rerun with the same arguments returns the same samples.
@@ -11,14 +16,50 @@ and each transformers batch re-seeds torch, so a rerun with the same arguments r
 
 import os
 import time
-from typing import Literal
+from typing import Literal, NamedTuple
+from urllib.parse import urlsplit
 
+from pydantic import BaseModel, Field, model_validator
+
+from posttrain.run.redact import redact_url
 from posttrain.tools.errors import ConfigError, NetworkError
 from posttrain.tools.progress import ProgressFn, null_progress
-from pydantic import BaseModel, Field
 
 
 TeacherBackend = Literal["auto", "vllm", "transformers", "hosted"]
+
+
+class Provider(NamedTuple):
+    """A hosted provider whose documented key variable may be sent, to its own address only."""
+
+    name: str
+    key_env: str
+    host: str
+    scheme: str = "https"
+    port: int | None = None
+
+
+PROVIDERS = {
+    "openai": Provider("openai", "OPENAI_API_KEY", "api.openai.com"),
+    "hf": Provider("hf", "HF_TOKEN", "router.huggingface.co"),
+}
+_ALLOWED: set[str] = set()  # providers the user named on this invocation's command line
+
+
+def allow_hosted_teacher(name: str) -> Provider:
+    """Let this process send ``name``'s key to its own address (call only for a command-line flag, never a spec)."""
+    if name not in PROVIDERS:
+        raise ConfigError(f"unknown hosted teacher provider {name!r}; use one of {', '.join(sorted(PROVIDERS))}")
+    _ALLOWED.add(name)
+    return PROVIDERS[name]
+
+
+def _provider_at(url: str) -> Provider | None:
+    parts = urlsplit(url)
+    for provider in PROVIDERS.values():
+        if (parts.scheme, parts.hostname, parts.port) == (provider.scheme, provider.host, provider.port):
+            return provider if parts.username is None else None
+    return None
 
 
 class HostedAPI(BaseModel):
@@ -26,9 +67,24 @@ class HostedAPI(BaseModel):
 
     base_url: str = Field(description="e.g. https://api.openai.com/v1 (the /chat/completions path is appended).")
     model: str = Field(description="Model name at that endpoint.")
-    api_key_env: str = Field(
-        "OPENAI_API_KEY", description="Environment variable holding the key (never the key itself)."
+    api_key_env: str | None = Field(
+        None, description="Only a known provider's key variable (OPENAI_API_KEY for https://api.openai.com, HF_TOKEN "
+        "for https://router.huggingface.co), inferred from the URL when omitted; other URLs get no key."
     )
+
+    @model_validator(mode="after")
+    def _key_only_to_its_provider(self) -> "HostedAPI":
+        provider = _provider_at(self.base_url)
+        if self.api_key_env is not None and (provider is None or provider.key_env != self.api_key_env):
+            known = ", ".join(f"{p.key_env} for {p.scheme}://{p.host}" for p in PROVIDERS.values())
+            raise ValueError(f"api_key_env {self.api_key_env!r} cannot go to {redact_url(self.base_url)}: a key goes "
+                             f"only to its provider ({known}); fix: drop api_key_env for a server that needs no key")
+        return self
+
+    @property
+    def provider(self) -> Provider | None:
+        """The provider whose key goes with each request, or None (no key is sent)."""
+        return _provider_at(self.base_url)
 
 
 class TeacherSamples(BaseModel):
@@ -121,13 +177,17 @@ def _hosted(
 ) -> tuple[list[list[str]], float]:
     import httpx
 
-    key = os.environ.get(api.api_key_env)
-    if not key:
-        raise ConfigError(f"hosted teacher needs ${api.api_key_env}; fix: export it, or use a local teacher model")
+    headers, shown, provider = {}, redact_url(api.base_url), api.provider
+    if provider is not None:
+        if provider.name not in _ALLOWED:
+            raise ConfigError(f"hosted teacher {shown} would send ${provider.key_env}, and a spec alone cannot use "
+                              f"your key; fix: pass --hosted-teacher {provider.name} on the command line")
+        key = os.environ.get(provider.key_env)
+        if not key:
+            raise ConfigError(f"hosted teacher needs ${provider.key_env}; fix: export it, or use a local teacher")
+        headers["Authorization"] = f"Bearer {key}"
     started, samples = time.perf_counter(), []
-    with httpx.Client(
-        base_url=api.base_url.rstrip("/"), headers={"Authorization": f"Bearer {key}"}, timeout=120
-    ) as client:
+    with httpx.Client(base_url=api.base_url.rstrip("/"), headers=headers, timeout=120) as client:
         for i, prompt in enumerate(prompts):
             body = {
                 "model": api.model,
@@ -143,7 +203,7 @@ def _hosted(
                 response.raise_for_status()
             except httpx.HTTPError as exc:
                 raise NetworkError(
-                    f"hosted teacher {api.base_url} failed on prompt {i}: {exc}; "
+                    f"hosted teacher {shown} failed on prompt {i}: {redact_url(str(exc))}; "
                     "check the key, model name and quota, or use a local teacher"
                 ) from exc
             samples.append([c["message"]["content"] or "" for c in response.json()["choices"]])
@@ -177,7 +237,7 @@ def generate_samples(
     if n < 1 or max_new_tokens < 1 or batch_size < 1:
         raise ConfigError("n, max_new_tokens and batch_size must be >= 1; fix: e.g. n=4, max_new_tokens=64")
     if backend == "hosted" and hosted_api is None:
-        raise ConfigError("backend 'hosted' needs hosted_api (base_url, model, api_key_env); fix: add it to the spec")
+        raise ConfigError("backend 'hosted' needs hosted_api (base_url, model); fix: add it to the spec")
     from posttrain.tools.evaluation import resolve_backend
 
     chosen = "hosted" if backend == "hosted" else resolve_backend(backend)
@@ -201,5 +261,5 @@ def generate_samples(
         seed=seed,
         duration_s=round(duration, 3),
         load_s=round(load_s, 3),
-        hosted_api=hosted_api.base_url if chosen == "hosted" else None,
+        hosted_api=redact_url(hosted_api.base_url) if chosen == "hosted" else None,
     )

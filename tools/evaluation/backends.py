@@ -162,6 +162,7 @@ def _generate_transformers(model_path: str, prompts: list[str], settings: Genera
     # a rendered chat template already holds its BOS; raw prompts get the tokenizer's own (e.g. Llama's BOS)
     special = not uses_chat_template(tokenizer, settings.chat)
     lengths = [len(ids) for ids in tokenizer(texts_in, add_special_tokens=special)["input_ids"]]
+    settings = _clamped_to_context(settings, model, max(lengths, default=0))
     order = sorted(range(len(prompts)), key=lambda i: -lengths[i])  # longest first: an OOM shows up at once
     batch = settings.batch_size or auto_batch_size(model, max(lengths, default=1) + settings.max_new_tokens, device)
     largest, done, outputs = 0, 0, [""] * len(prompts)
@@ -188,6 +189,14 @@ def _generate_transformers(model_path: str, prompts: list[str], settings: Genera
     return Generation(texts=outputs, backend="transformers", batch_size=largest,
                       duration_s=time.perf_counter() - started, load_s=load_s,
                       sampling={"do_sample": do_sample, "temperature": temperature, "top_p": top_p})
+
+
+def _clamped_to_context(settings: GenerationSettings, model, longest_prompt: int) -> GenerationSettings:
+    """Never ask for tokens past the model's context: positions beyond it are undefined (and slow on CPU)."""
+    context = getattr(model.config, "max_position_embeddings", None)
+    if not context or longest_prompt + settings.max_new_tokens <= context:
+        return settings
+    return settings.model_copy(update={"max_new_tokens": max(1, context - longest_prompt)})
 
 
 def _generate_batch(model, tokenizer, prompts, settings, special, sampling, device) -> list[str]:

@@ -8,13 +8,13 @@ network — is a result, not an exception: ``DatasetHits(offline=True, errors=[.
 """
 
 import os
-import socket
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field
 
 from posttrain.tools.errors import ConfigError
-from pydantic import BaseModel, Field
+from posttrain.tools.network import hub_offline_reason
 
 
 SORTS = ("downloads", "likes", "trending_score", "created_at", "last_modified")
@@ -54,30 +54,16 @@ def hub_api():
     return HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None, token=os.environ.get("HF_TOKEN") or None)
 
 
-def unreachable_reason(url: str, timeout_s: float = 3.0) -> str | None:
-    """Open (and close) a TCP connection to the URL's host; None when it answers, else why not.
-
-    huggingface_hub retries a dead endpoint 5 times with backoff (~23 s); this probe answers in milliseconds.
-    """
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        socket.create_connection((parts.hostname, port), timeout=timeout_s).close()
-    except OSError as exc:
-        where = f"{parts.hostname}:{port}"
-        return f"offline: {where} unreachable ({type(exc).__name__}: {exc}); check the network or HF_ENDPOINT"
-    return None
-
-
 def offline_reason() -> str | None:
-    """Why the Hub must not be called now (offline mode set, or the endpoint unreachable), or None when it may be."""
-    from huggingface_hub import constants
+    """Why the Hub must not be called now (offline mode set, or the endpoint unreachable), or None when it may be.
 
-    if os.environ.get("POSTTRAIN_OFFLINE") == "1":
-        return "offline: POSTTRAIN_OFFLINE=1; unset it to query the Hub"
-    if constants.is_offline_mode():
-        return "offline: HF_HUB_OFFLINE=1; unset it to query the Hub"
-    return unreachable_reason(os.environ.get("HF_ENDPOINT") or constants.ENDPOINT)
+    huggingface_hub retries a dead endpoint 5 times with backoff (~23 s); the probe answers in milliseconds.
+    """
+    reason = hub_offline_reason()
+    if reason is None:
+        return None
+    return reason + ("; fix: unset it to query the Hub" if reason.startswith("offline mode") else
+                     "; fix: check the network or HF_ENDPOINT")
 
 
 def _tag(tags: list[str], prefix: str) -> list[str]:

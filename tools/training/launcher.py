@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from posttrain.tools.errors import ConfigError
+from posttrain.tools.network import disable_telemetry
 from posttrain.tools.progress import ProgressFn, null_progress
 from posttrain.tools.training.data_loading import check_dataset
 from posttrain.tools.training.diagnosis import Finding, diagnose
@@ -26,7 +27,10 @@ from posttrain.tools.training.worker import LOG_FILE, execute_run, one_line
 POLL_S = 0.5
 BUDGET_GRACE_S = 120.0  # after the soft stop, how long the trainer gets to export before it is killed
 FORWARDED_ENV = ("TRACKIO_DIR", "HF_HOME", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "POSTTRAIN_OFFLINE",
-                 "TOKENIZERS_PARALLELISM", "CUDA_VISIBLE_DEVICES")
+                 "TOKENIZERS_PARALLELISM", "CUDA_VISIBLE_DEVICES", "HF_ENDPOINT",
+                 # telemetry switches: the user's choice travels; unset ones become "off" (disable_telemetry)
+                 "HF_HUB_DISABLE_TELEMETRY", "DISABLE_TELEMETRY", "DO_NOT_TRACK", "RAY_USAGE_STATS_ENABLED",
+                 "GRADIO_ANALYTICS_ENABLED")
 
 
 def _ensure_ray(num_cpus: float):
@@ -34,7 +38,7 @@ def _ensure_ray(num_cpus: float):
     import ray
 
     if not ray.is_initialized():
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        disable_telemetry()  # the raylet and its workers inherit this environment
         address = os.environ.get("RAY_ADDRESS")
         ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
     cpus = ray.cluster_resources().get("CPU", 0)
@@ -61,7 +65,7 @@ def _gpus_for(spec: SFTSpec | GRPOSpec, ray) -> float:
 
 
 def _submit(spec, out: Path, project: str, run_name: str, ray):
-    env = {key: os.environ[key] for key in FORWARDED_ENV if key in os.environ}
+    env = disable_telemetry({key: os.environ[key] for key in FORWARDED_ENV if key in os.environ})
     env["RAY_TRAIN_ENABLE_PRINT_PATCH"] = "0"
     options = {"num_cpus": spec.num_cpus, "num_gpus": _gpus_for(spec, ray), "max_retries": 0}
     if spec.max_memory_gb:

@@ -64,6 +64,9 @@ def execute_run(method: str, spec_json: str, out_dir: str, project: str, run_nam
     start = time.monotonic()
     out = Path(out_dir)
     os.environ.update(env)
+    from posttrain.tools.network import disable_telemetry
+
+    disable_telemetry()  # before trl/huggingface_hub read it: TRL's trainers ping HF_ENDPOINT/api/telemetry/trl/...
     (out / PID_FILE).write_text(str(os.getpid()))
     _redirect_output(out / LOG_FILE)
     previous_limit = None
