@@ -2,9 +2,10 @@
 
     posttrain datasets search gsm8k --limit 5 --json
     posttrain datasets inspect openai/gsm8k --tokenizer runs/x/base-model
-    posttrain datasets build specs/math-mix.yaml -o runs/x/artifacts/data
+    posttrain datasets build specs/math-mix.yaml -o runs/x/artifacts/data [--hosted-teacher openai]
     posttrain datasets synth arithmetic -n 3000 --format sft --teacher-noise 0.2 -o runs/x/artifacts/data
 
+Exit codes: 0 done, 1 the work failed (`search` / `inspect` when every source failed, offline included), 2 bad input.
 Only typer and the standard library are imported here; the tools load inside each command.
 """
 
@@ -50,13 +51,19 @@ def search_command(
     filter: Annotated[str | None, typer.Option(help="Hub tag, e.g. task_categories:text-generation.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Search Hub datasets (honours HF_ENDPOINT, HF_TOKEN; offline is reported, not an error)."""
+    """Search Hub datasets (honours HF_ENDPOINT, HF_TOKEN). Exit 1 with one line when the Hub could not be searched."""
     from posttrain.tools.hub import search_datasets
 
     hits = search_datasets(query, limit=limit, sort=sort, filter=filter)
+    failed = not hits.datasets and bool(hits.errors)  # the Hub was not searched (offline, unreachable, refused)
     if as_json:
         typer.echo(hits.model_dump_json())
+        if failed:
+            raise typer.Exit(1)
         return
+    if failed:
+        typer.echo(f"error: no datasets for '{query}': " + " | ".join(hits.errors), err=True)
+        raise typer.Exit(1)
     for error in hits.errors:
         typer.echo(f"note: {error}", err=True)
     for hit in hits.datasets:
@@ -65,7 +72,7 @@ def search_command(
             f"{hit.id}  downloads={hit.downloads} likes={hit.likes} license={hit.license}"
             f" size={hit.size_category}{gated}"
         )
-    if not hits.datasets and not hits.errors:
+    if not hits.datasets:
         typer.echo("no datasets matched")
 
 
@@ -78,13 +85,22 @@ def inspect_command(
     split: Annotated[str | None, typer.Option(help="Split to sample; default train.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Report licence, gating, splits and sizes, schema, fit per method (SFT/GRPO/DPO) and quality on a sample."""
+    """Report licence, gating, splits and sizes, schema, fit per method (SFT/GRPO/DPO) and quality on a sample.
+    Exit 1 with one line when nothing could be read (Hub and viewer both failed, e.g. offline)."""
     from posttrain.tools.hub import inspect_dataset
 
     report = inspect_dataset(dataset_id, sample_rows=sample_rows, tokenizer=tokenizer, config=config, split=split)
+    # every source failed: no Hub metadata, no splits, no rows (a local file or any part that answered is a result)
+    failed = "hub" in report.errors and not report.splits and not report.sample_rows
     if as_json:
         typer.echo(report.model_dump_json())
+        if failed:
+            raise typer.Exit(1)
         return
+    if failed:
+        reasons = dict.fromkeys(report.errors[part] for part in ("hub", "splits") if part in report.errors)
+        typer.echo(f"error: could not inspect {dataset_id}: " + " | ".join(reasons), err=True)
+        raise typer.Exit(1)
     typer.echo(f"{report.id}  revision={report.revision} license={report.license} gated={report.gated}")
     for split in report.splits:
         typer.echo(f"  {split.config}/{split.split}: {split.num_rows if split.num_rows is not None else '?'} rows")
@@ -126,11 +142,23 @@ def build_command(
     spec: Annotated[Path, typer.Argument(help="Build spec YAML (sources, mapping, mix, filters, generation).")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for <name>.parquet and README.md.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the DatasetArtifact as one JSON object.")] = False,
+    hosted_teacher: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--hosted-teacher",
+            metavar="PROVIDER",
+            help="Let a hosted teacher in the spec use this provider's key (openai: OPENAI_API_KEY to "
+            "api.openai.com; hf: HF_TOKEN to router.huggingface.co). Repeatable. Without it no key is sent.",
+        ),
+    ] = None,
 ) -> None:
     """Build a dataset from SPEC.yaml: map, mix, dedupe, filter, decontaminate, split, save with a card."""
     from posttrain.tools.data.build import build_dataset
     from posttrain.tools.data.spec import load_spec
+    from posttrain.tools.data.teacher import allow_hosted_teacher
 
+    for provider in dict.fromkeys(hosted_teacher or []):  # checked before the spec, so a typo is exit 2 at once
+        allow_hosted_teacher(provider)
     build_spec, base = load_spec(spec)
     bar, progress = _progress_bar()
     with bar:

@@ -97,3 +97,17 @@ def test_a_diverging_training_run_is_reported_not_raised(ctx):
     kinds = {f.kind for f in ctx.iteration.training.findings}
     assert "loss_divergence" in kinds, ctx.iteration.training
     assert "loss_divergence" in executed.content
+
+
+def test_trainer_rft_samples_from_the_model_and_says_when_it_solves_nothing(ctx):
+    """Rejection-sampling fine-tuning starts by sampling the current model on the iteration's prompts (with their gold
+    answers); a random-init model solves none, and the Trainer says what to do instead of training on nothing."""
+    from posttrain.tools.data import build_benchmark_dataset
+    from posttrain.tools.errors import ToolError
+
+    ctx.ledger.iterations.append(IterationRecord(index=1, phase="work"))
+    ctx.iteration.dataset = build_benchmark_dataset(ctx.config.benchmark, ctx.artifacts / "data", n=24, fmt="grpo")
+    launch = builtin_factories()["Trainer"](None).all_tools(ctx)[0]
+    with pytest.raises(ToolError, match="solves none of the 24 prompts"):
+        launch(method="rft", max_steps=10, learning_rate=1e-3, init_from="base", samples_per_prompt=2)
+    assert ctx.iteration.training is None  # nothing was trained, nothing recorded as trained

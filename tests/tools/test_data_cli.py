@@ -18,9 +18,37 @@ def test_search_json_is_one_object(online, own_fixtures, capsys):  # noqa: F811
     assert payload["query"] == "gsm8k" and payload["datasets"][0]["id"] == "openai/gsm8k"
 
 
-def test_search_offline_is_not_a_failure(capsys):
-    assert main(["datasets", "search", "gsm8k"]) == 0
-    assert "POSTTRAIN_OFFLINE" in capsys.readouterr().err
+def test_search_and_inspect_offline_exit_1_with_one_line(capsys):
+    """Every source failed (offline): the search did not happen, so exit 1 with one line (as `papers search`)."""
+    assert main(["datasets", "search", "gsm8k"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith("error: no datasets for 'gsm8k': offline mode is on (POSTTRAIN_OFFLINE=1)")
+    assert main(["datasets", "search", "gsm8k", "--json"]) == 1  # the JSON still says why
+    assert json.loads(capsys.readouterr().out)["offline"] is True
+    assert main(["datasets", "inspect", "openai/gsm8k"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith("error: could not inspect openai/gsm8k: offline mode is on")
+    assert main(["datasets", "inspect", "openai/gsm8k", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["offline"] is True
+
+
+def test_search_with_a_hub_down_exits_1(monkeypatch, capsys):
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("POSTTRAIN_OFFLINE", "0")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: connection refused at once
+    assert main(["datasets", "search", "gsm8k"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unreachable" in err and "127.0.0.1:9" in err
+
+
+def test_search_with_no_match_is_not_a_failure(online, capsys):  # noqa: F811
+    online.route("/api/datasets", Recorded(200, b"[]"))
+    assert main(["datasets", "search", "no-such-words"]) == 0
+    assert capsys.readouterr().out == "no datasets matched\n"
 
 
 def test_search_bad_sort_exits_2(capsys):
@@ -60,3 +88,39 @@ def test_bad_spec_and_format_exit_2(tmp_path, capsys):
     assert main(["datasets", "build", str(tmp_path / "bad.yaml"), "-o", str(tmp_path)]) == 2
     assert "sources" in capsys.readouterr().err
     assert main(["datasets", "synth", "arithmetic", "--format", "dpo", "-o", str(tmp_path)]) == 2
+
+
+def _hosted_teacher_spec(tmp_path, url: str) -> str:
+    teacher = {"model": "big-teacher", "prompts_from": "arithmetic", "n_prompts": 2, "samples_per_prompt": 1,
+               "backend": "hosted", "hosted_api": {"base_url": url + "/v1", "model": "big-teacher"}}
+    spec = {"name": "hosted", "format": "sft", "label_check": "arithmetic", "decontaminate_against": ["arithmetic"],
+            "sources": [{"teacher": teacher}]}
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    return str(tmp_path / "spec.yaml")
+
+
+def test_build_sends_a_provider_key_only_with_hosted_teacher(tmp_path, loopback_server, monkeypatch, capsys):
+    from posttrain.tools.data import teacher
+
+    def answer(request):
+        a, b = json.loads(request.body)["messages"][0]["content"].rstrip("=").split("+")
+        choices = [{"index": 0, "message": {"role": "assistant", "content": str(int(a) + int(b))}}]
+        return Recorded(200, json.dumps({"choices": choices}).encode())
+
+    loopback_server.route("/v1/chat/completions", answer, method="POST")
+    port = int(loopback_server.url.rsplit(":", 1)[1])  # the loopback server stands in for the provider's address
+    stand_in = teacher.Provider("openai", "OPENAI_API_KEY", "127.0.0.1", "http", port)
+    monkeypatch.setitem(teacher.PROVIDERS, "openai", stand_in)
+    monkeypatch.setattr(teacher, "_ALLOWED", set())
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-clitestclitestclitest")
+    spec = _hosted_teacher_spec(tmp_path, loopback_server.url)
+
+    assert main(["datasets", "build", spec, "-o", str(tmp_path / "a")]) == 2  # the spec alone cannot use the key
+    assert "--hosted-teacher openai" in capsys.readouterr().err and loopback_server.requests == []
+    assert main(["datasets", "build", spec, "-o", str(tmp_path / "b"), "--hosted-teacher", "evil"]) == 2
+    assert "unknown hosted teacher provider 'evil'" in capsys.readouterr().err and loopback_server.requests == []
+
+    allowed = ["--hosted-teacher", "hf", "--hosted-teacher", "openai"]  # repeatable
+    assert main(["datasets", "build", spec, "-o", str(tmp_path / "c"), *allowed, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_rows"] == 2
+    assert {r.headers["authorization"] for r in loopback_server.requests} == {"Bearer sk-clitestclitestclitest"}

@@ -2,9 +2,11 @@
 
 >>> hits = search_papers("GRPO mathematical reasoning", source="all", limit=10)
 >>> [p.id for p in hits.papers][:3], hits.errors
+>>> outages(hits.errors)          # ['Semantic Scholar unreachable after 4 tries (HTTP 500)'] during an outage
 """
 
 import concurrent.futures
+import re
 from collections.abc import Callable
 from typing import Annotated, Literal
 
@@ -23,6 +25,28 @@ SOURCES: dict[str, tuple[str, Callable[..., list[Paper]]]] = {
     "s2": ("Semantic Scholar", search_s2),
     "hf": ("HF Papers", search_hf),
 }
+
+
+# The lines fetch's retry loop and its down-host guard end in, prefixed with the source label by search_papers.
+_LABELS = "|".join(re.escape(label) for label, _ in SOURCES.values())
+_RETRIED = re.compile(rf"^(?P<label>{_LABELS}): (?P<problem>.+?) after (?P<tries>\d+) tries\b")
+_DOWN = re.compile(rf"^(?P<label>{_LABELS}): (?P<host>\S+) could not be reached moments ago")
+
+
+def outages(errors: list[str]) -> list[str]:
+    """One short line per source that could not be reached: retries spent on 429 / 5xx / timeouts / refused
+    connections (``"Semantic Scholar unreachable after 4 tries (HTTP 500)"``), or a host that failed moments ago and
+    was not asked again. Offline mode, the blocklist and refusals that retrying cannot fix (400, 403, 404) are not
+    outages and are left out; they stay in ``errors``."""
+    lines = []
+    for error in errors:
+        if match := _RETRIED.match(error):
+            tries = int(match["tries"])
+            lines.append(f"{match['label']} unreachable after {tries} {'try' if tries == 1 else 'tries'} "
+                         f"({match['problem']})")
+        elif match := _DOWN.match(error):
+            lines.append(f"{match['label']} unreachable ({match['host']} failed moments ago; not asked again)")
+    return lines
 
 
 def merge_papers(first: Paper, second: Paper) -> Paper:
