@@ -5,6 +5,8 @@ posttrain's errors into one line on stderr: exit code 2 for bad input (ConfigErr
 """
 
 import importlib
+import os
+import signal
 import sys
 
 import typer
@@ -52,6 +54,55 @@ def main(argv: list[str] | None = None) -> int:
     from posttrain.tools.network import disable_telemetry
 
     disable_telemetry()  # no phoning home from this process or the workers it starts, unless the user opted in
+    # Ray's C++ core worker installs a failure-signal handler that catches SIGTERM, prints native stack lines over
+    # the console and aborts (exit 134). Ray reads this switch when it is imported, so it is set before anything
+    # imports ray; Python tracebacks of real crashes still come from faulthandler, which Ray enables.
+    os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
+    ray_was_up = _ray_up()
+    previous = _sigterm_as_interrupt()
+    code = 1  # where an unexpected error propagates, Ray is still shut down
+    try:
+        code = _run_app(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if not ray_was_up and _ray_up():  # never a cluster the caller (a test session) started
+            _shut_down_ray(code)
+    return code
+
+
+def _ray_up() -> bool:
+    ray = sys.modules.get("ray")
+    return ray is not None and ray.is_initialized()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM stops a command like Ctrl-C: its cleanup runs, it says so, exit 130
+
+
+def _sigterm_as_interrupt():
+    """Make SIGTERM stop any command like Ctrl-C (the previous handler, to restore); None where that is not
+    possible (not the main thread) or the caller chose a handler already. `run` installs its own during a run."""
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            return signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:
+        pass
+    return None
+
+
+def _shut_down_ray(code: int) -> None:
+    """Shut down the Ray cluster this command started, bounded: Ray's atexit hook can hang about a minute (e.g. after
+    a failure) and its processes can outlive us. Where Ray did not stop in time, exit now rather than wait again."""
+    from posttrain.tools.training.launcher import shutdown_ray
+
+    if not shutdown_ray():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _run_app(argv: list[str] | None) -> int:
     app = build_app()
     try:
         # standalone_mode=False: click returns typer.Exit's code instead of raising it (and exiting)

@@ -36,6 +36,9 @@ class IterationLoop:
         self.status = "running"
         self.reason: str | None = None  # one line: why the run is blocked or failed
         self._team_state = team_state  # the work team's state at the last phase boundary
+        from autogen_core import CancellationToken
+
+        self._stop_token = CancellationToken()  # passed to every team run, so `stop()` ends the turn in flight
 
     # -- persistence ------------------------------------------------------------------------------------------------
     async def checkpoint(self, *, step: bool = False) -> None:
@@ -58,6 +61,16 @@ class IterationLoop:
         }
         ctx.workspace.save_state(state)
         ctx.workspace.save_summary(build_summary(ctx, self.status, self.reason))
+        from posttrain.orchestrator.report import refresh_report
+
+        await asyncio.to_thread(refresh_report, ctx.workspace.root)  # RUN/report.html stays current; never raises
+
+    def stop(self) -> None:
+        """Ctrl-C or SIGTERM: end the work in flight now. `ctx.cancel` makes run_training kill its Ray task; the
+        token cancels the team's pending tool call and every later turn (without it the team, and with it `run`,
+        would wait for the tool and then carry on with the rest of the phase)."""
+        self.ctx.cancel.set()
+        self._stop_token.cancel()
 
     # -- running ----------------------------------------------------------------------------------------------------
     async def run(self) -> str:
@@ -72,9 +85,14 @@ class IterationLoop:
                     break
         except asyncio.CancelledError:
             self.status = "stopped"
-            ctx.cancel.set()
+            self.stop()
+            it = ctx.ledger.iterations[-1] if ctx.ledger.iterations else None
+            if it is not None and it.training is not None and it.training.status == "cancelled":
+                it.training = None  # killed by this stop, not finished: resume trains again
             ctx.bus.publish(Notice(level="warning", text="interrupted: state saved, continue with `posttrain resume`"))
-            await self._finish()
+            # the team was cut off mid-turn (a tool call without its result): keep its state from the last phase
+            # boundary, as after kill -9, so resume replays a consistent conversation
+            await self._finish(step=True)
             raise
         except PosttrainError as exc:  # e.g. the brain's endpoint kept failing: a clear status, resumable state
             self.status, self.reason = "failed", str(exc)
@@ -97,9 +115,9 @@ class IterationLoop:
         await self._finish()
         return self.status
 
-    async def _finish(self) -> None:
+    async def _finish(self, step: bool = False) -> None:
         ctx = self.ctx
-        await self.checkpoint()
+        await self.checkpoint(step=step)
         best, where = ctx.ledger.best()
         base = ctx.ledger.baseline
         ctx.bus.publish(RunFinished(status=self.status, baseline=base.score if base else None,
@@ -112,7 +130,9 @@ class IterationLoop:
             return None  # finish what was started (resume)
         next_index = len(ledger.iterations)
         best, _ = ledger.best()
-        if next_index > 0 and ctx.config.target is not None and best and best.score >= ctx.config.target:
+        # without a target the ceiling is a perfect score: past it the benchmark cannot show an improvement
+        target = ctx.config.target if ctx.config.target is not None else 1.0
+        if next_index > 0 and best and best.score >= target:
             return "goal_met"
         if next_index > ctx.config.max_iterations:
             return "max_iterations"
@@ -171,13 +191,15 @@ class IterationLoop:
         ctx.bus.publish(IterationStarted(iteration=it.index, phase="debate"))
         await team.debate.reset()
         task = self._debate_task(it)
-        messages = await self._stream(team.debate.run_stream(task=task), it, "debate")
+        stream = team.debate.run_stream(task=task, cancellation_token=self._stop_token)
+        messages = await self._stream(stream, it, "debate")
         turns = [m for m in messages if isinstance(m, TextMessage) and m.source in team.debater_names]
         for turn in turns:
             it.debate[turn.source] = turn.content
         # The Manager hears the debate (not the task again) and records its decision through a tool call; an
         # invalid plan comes back to it as the validation error once (max_tool_iterations=2).
-        await self._stream(team.manager.decider.run_stream(task=turns, output_task_messages=False), it, "debate")
+        await self._stream(team.manager.decider.run_stream(task=turns, output_task_messages=False,
+                                                           cancellation_token=self._stop_token), it, "debate")
         if it.plan is None:
             decision = Playbook(ctx, team.specialists).decision()
             it.plan, it.dissent = decision.plan, decision.dissent
@@ -207,7 +229,7 @@ class IterationLoop:
             done = self._done_steps(it)
             if done:
                 task += f"\nResumed after an interruption. Already done (do not redo): {done}. Continue from there."
-        messages = await self._stream(team.work.run_stream(task=task), it, "work")
+        messages = await self._stream(team.work.run_stream(task=task, cancellation_token=self._stop_token), it, "work")
         for message in messages:  # plug-ins' last word, so their debate turns can quote their tools' results
             spec = team.specialists.get(getattr(message, "source", ""))
             if spec is not None and not spec.builtin and hasattr(message, "to_text"):

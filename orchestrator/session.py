@@ -201,29 +201,56 @@ async def execute(prepared: Prepared, workspace, base_model_path: str, state: di
     if console is not None:
         ctx.bus.subscribe(console)
     set_current_run(ctx)
-    _stop_on_sigterm()
+    loop = IterationLoop(ctx, team, writer, approve=approve, team_state=state.get("work_team") if state else None)
+    _stop_on_signals(loop)
     try:
         reading = config.objective.describe() if config.objective else ""
         ctx.bus.publish(RunStarted(goal=config.goal, run_dir=str(workspace.root), brain=brain.spec.label,
                                    benchmark=config.benchmark, base_model=config.base_model, resumed=state is not None,
                                    reading=reading))
-        return await IterationLoop(ctx, team, writer, approve=approve,
-                                   team_state=state.get("work_team") if state else None).run()
+        return await loop.run()
     finally:
         set_current_run(None)
         writer.close()
         await brain.close()
 
 
-def _stop_on_sigterm() -> None:
-    """SIGTERM (a scheduler's stop, `timeout`) stops the run like Ctrl-C: state saved, resumable."""
+def _stop_on_signals(iteration_loop) -> None:
+    """Ctrl-C or SIGTERM (a scheduler's stop, `timeout`): say "stopping…" at once, stop the work in flight (the
+    training task included) and cancel the run, which saves state as `stopped` and exits 130. A second signal exits
+    at once: the last checkpoint is already on disk, so nothing a resume needs is lost."""
+    import os
     import signal
+    import sys
+
+    from posttrain.run.events import Notice
 
     task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        if task.cancelling():  # the second signal: the user does not want to wait
+            print("stopped at once; continue with `posttrain resume`", file=sys.stderr, flush=True)  # noqa: T201
+            os._exit(130)
+        iteration_loop.ctx.bus.publish(Notice(level="warning", text="stopping… (Ctrl-C again to force)"))
+        iteration_loop.stop()
+        task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) is signal.SIG_IGN:  # started with it ignored (nohup, a background job): keep that
+            continue
+        try:
+            loop.add_signal_handler(sig, stop)  # replaces asyncio.run's SIGINT handler, which only cancels the task
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread or not supported: the default
+            pass
+
+
+def _run(coro) -> str:
+    """asyncio.run, with a run stopped by a signal raised as KeyboardInterrupt: the CLI says "interrupted", exit 130."""
     try:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    except (NotImplementedError, RuntimeError):  # not the main thread or not supported: keep the default
-        pass
+        return asyncio.run(coro)
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
 
 
 def start(config: RunConfig, console=None, approve=None) -> str:
@@ -235,7 +262,7 @@ def start(config: RunConfig, console=None, approve=None) -> str:
     prepared = prepare(config)
     workspace = RunWorkspace.create(config.run_dir)
     base = base or str(build_tiny_model(workspace.root / "base-model").resolve())
-    return asyncio.run(execute(prepared, workspace, base, None, console, approve))
+    return _run(execute(prepared, workspace, base, None, console, approve))
 
 
 def resume(run_dir: str, console=None, approve=None, max_iterations: int | None = None,
@@ -271,4 +298,4 @@ def resume(run_dir: str, console=None, approve=None, max_iterations: int | None 
     prepared = prepare(config)
     workspace.rewind_log(workspace.transcript_path, state["transcript_lines"])
     workspace.rewind_log(workspace.events_path, state["event_lines"])
-    return asyncio.run(execute(prepared, workspace, state["base_model_path"], state, console, approve))
+    return _run(execute(prepared, workspace, state["base_model_path"], state, console, approve))

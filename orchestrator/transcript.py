@@ -146,3 +146,156 @@ def to_markdown(entries: list[Entry], title: str) -> str:
         text = entry.text.replace("\n", "\n> ")
         lines += [f"**{entry.source}** ({entry.type})", "", f"> {text}", ""]
     return "\n".join(lines)
+
+
+# -- the Hub's Session Trace Simple Format (STS) ------------------------------------------------------------------
+# https://huggingface.co/docs/hub/session-traces-format: a JSONL file, a `session` header line, then one `message`
+# envelope per line ({"type": "message", "message": {"role", "content", ...}}); tool calls ride on an assistant
+# message (`toolCalls`: [{"id", "function": {"name", "arguments": JSON string}}]) and each result is a `tool`
+# message whose `toolCallId` names the call it answers. One session per run.
+STS_HARNESS = "posttrain"
+STS_ROLES = ("user", "assistant", "system", "tool")
+STS_MESSAGE_FIELDS = ("role", "content", "reasoningContent", "toolCalls", "toolCallId", "timestamp", "model")
+SECRET_ENV_VARS = ("OPENAI_API_KEY", "HF_TOKEN", "VLLM_API_KEY", "S2_API_KEY")
+
+
+def secret_scrubber(env_vars: Iterable[str] = SECRET_ENV_VARS):
+    """A text → text function masking credentials: known key formats and URL secrets (`posttrain.run.redact`),
+    plus the literal values of the environment variables a run reads for its keys, where they are set."""
+    import os
+
+    from posttrain.run.redact import MASK, redact
+
+    values = sorted({os.environ[name] for name in env_vars if len(os.environ.get(name) or "") >= 6}, key=len,
+                    reverse=True)
+
+    def scrub(text: str) -> str:
+        if not text:
+            return text
+        for value in values:
+            text = text.replace(value, MASK)
+        return redact(text)
+
+    return scrub
+
+
+def _epoch_ms(stamp: str | None) -> int | None:
+    from datetime import datetime
+
+    if not stamp:
+        return None
+    try:
+        return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None
+
+
+def _sts_message(role: str, content: str, timestamp: int | None, **extra) -> dict:
+    message = {"role": role, "content": content}
+    message.update({k: v for k, v in extra.items() if v is not None})
+    if timestamp is not None:
+        message["timestamp"] = timestamp
+    return {"type": "message", "message": message}
+
+
+def to_sts(entries: list[Entry], *, session_id: str, name: str, model: str | None = None,
+           metadata: dict | None = None, scrub=None) -> list[dict]:
+    """A run's transcript as STS lines (header first). Each agent's message starts with its speaker, iteration and
+    phase in bold, since the format has one assistant; a system line marks each new iteration and phase.
+    `scrub` (text → text) is applied to every text field written, tool arguments and results included."""
+    scrub = scrub or (lambda text: text)
+    header = {"type": "session", "harness": STS_HARNESS, "id": session_id, "name": scrub(name)}
+    for key, value in (metadata or {}).items():
+        header[key] = scrub(value) if isinstance(value, str) else value
+    lines, current = [header], None
+    call_ids: dict[str, str] = {}  # a call id seen again (e.g. after a resume) gets a suffix, its result follows it
+    for entry in entries:
+        raw, stamp = entry.raw, _epoch_ms(entry.raw.get("created_at"))
+        if (entry.iteration, entry.phase) != current:
+            current = (entry.iteration, entry.phase)
+            what = "baseline" if entry.iteration == 0 else entry.phase
+            lines.append(_sts_message("system", f"Iteration {entry.iteration} — {what}", stamp))
+        speaker = f"**{entry.source}** · iteration {entry.iteration} · {entry.phase}"
+        if entry.type == "ToolCallRequestEvent" and isinstance(raw.get("content"), list):
+            calls = []
+            for call in raw["content"]:
+                arguments = call.get("arguments")
+                if not isinstance(arguments, str):
+                    arguments = json.dumps(arguments, default=str)
+                call_id = str(call.get("id"))
+                unique = call_id if call_id not in call_ids else f"{call_id}#{len(lines)}"
+                call_ids[call_id] = unique
+                calls.append({"id": unique,
+                              "function": {"name": str(call.get("name")), "arguments": scrub(arguments)}})
+            lines.append(_sts_message("assistant", speaker, stamp, toolCalls=calls, model=model))
+        elif entry.type == "ToolCallExecutionEvent" and isinstance(raw.get("content"), list):
+            for result in raw["content"]:
+                text = result.get("content")
+                text = text if isinstance(text, str) else json.dumps(text, default=str)
+                if result.get("is_error"):
+                    text = "ERROR " + text
+                call_id = str(result.get("call_id"))
+                lines.append(_sts_message("tool", scrub(text), stamp, toolCallId=call_ids.get(call_id, call_id)))
+        elif entry.type == "ThoughtEvent":
+            lines.append(_sts_message("assistant", speaker, stamp, reasoningContent=scrub(entry.text), model=model))
+        elif entry.source == "user":
+            lines.append(_sts_message("user", scrub(entry.text), stamp))
+        elif entry.type.endswith("Message"):
+            lines.append(_sts_message("assistant", scrub(f"{speaker}\n\n{entry.text}"), stamp, model=model))
+        else:  # other AgentChat events (speaker selection, memory queries, ...): context, not a turn
+            lines.append(_sts_message("system", scrub(f"{entry.source} ({entry.type}): {entry.text}"), stamp))
+    return lines
+
+
+def run_sts(run_dir: Path, scrub=None) -> list[dict]:
+    """The STS lines of the run in `run_dir`: one session, its header carrying the run's goal and results."""
+    import uuid
+
+    summary_path = run_dir / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    entries = read_transcript(run_dir / "transcript.jsonl")
+    first_id = entries[0].raw.get("id", "") if entries else ""
+    session_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"posttrain:{run_dir.resolve().name}:{first_id}"))
+    best, baseline = summary.get("best") or {}, summary.get("baseline") or {}
+    metadata = {"run": run_dir.resolve().name, "goal": summary.get("goal"), "status": summary.get("status"),
+                "benchmark": summary.get("benchmark"), "base_model": summary.get("base_model"),
+                "brain": summary.get("brain"), "baseline": baseline.get("score"), "best": best.get("score"),
+                "best_iteration": best.get("iteration")}
+    name = summary.get("goal") or run_dir.name
+    return to_sts(entries, session_id=session_id, name=name, model=summary.get("brain"),
+                  metadata={k: v for k, v in metadata.items() if v is not None}, scrub=scrub)
+
+
+def sts_text(lines: list[dict]) -> str:
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+
+
+def push_run(run_dir: Path, repo_id: str, *, private: bool = True, token: str | None = None) -> dict:
+    """Upload the run's STS trace and its HTML report to the Hub dataset `repo_id` (created private unless told
+    otherwise), both redacted with `secret_scrubber` first. The Hub's trace viewer renders the `.jsonl`.
+
+    Returns {"repo_url", "commit_url", "files"}. Honours HF_ENDPOINT (read now, not at import)."""
+    import os
+    import tempfile
+
+    from huggingface_hub import HfApi, constants
+
+    from posttrain.orchestrator.report import write_report
+    from posttrain.tools.errors import ConfigError
+
+    if constants.is_offline_mode():
+        raise ConfigError("HF_HUB_OFFLINE is set, so nothing can be pushed; fix: unset HF_HUB_OFFLINE for this "
+                          "command")
+    scrub = secret_scrubber()
+    name = run_dir.resolve().name
+    with tempfile.TemporaryDirectory(prefix="posttrain-push-") as tmp:
+        folder = Path(tmp)
+        (folder / "traces").mkdir()
+        (folder / "traces" / f"{name}.jsonl").write_text(sts_text(run_sts(run_dir, scrub=scrub)), encoding="utf-8")
+        write_report(run_dir, folder / "reports" / f"{name}.html", transform=scrub)
+        api = HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None, token=token)
+        repo_url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+        commit = api.upload_folder(folder_path=folder, repo_id=repo_id, repo_type="dataset",
+                                   commit_message=f"posttrain run {name}: trace and report")
+    return {"repo_url": str(repo_url), "commit_url": getattr(commit, "commit_url", str(commit)), "files": files}

@@ -19,6 +19,9 @@ def proposal(ctx: RunContext) -> Proposal:
     diff, significant = facts.gain
     if significant and diff > 0:
         return Proposal("Evaluator", evidence + ".", "keep the method, the gain is real", rank=1)
+    if facts.still_improving:  # within noise, but the model is still learning: the curve decides, not the score
+        return Proposal("Evaluator", evidence + ".", "no verdict yet: the gain is within noise while the loss still "
+                        "falls", rank=1)
     alternatives = [t for t in applicable_techniques(facts) if t.method and t.method != facts.last_method]
     if alternatives:
         alt = alternatives[0]

@@ -8,7 +8,7 @@ built and the time left; each constant says where it comes from.
 import math
 from dataclasses import dataclass
 
-from posttrain.run.facts import Facts, Proposal, applicable_techniques
+from posttrain.run.facts import RFT_CONFIDENCE, RFT_MAX_K, RFT_MIN_K, Facts, Proposal, applicable_techniques
 from posttrain.run.ledger import Plan
 
 
@@ -23,9 +23,6 @@ GENERATOR_ROWS_PER_EVAL_ITEM = 20
 ALL_ROWS = 100_000
 # On-policy RL learns from fresh prompts: one pass over the prompt set per iteration.
 RL_EPOCHS = 1.0
-# RFT: sample enough answers per prompt that a prompt the model solves with probability p yields a verified answer
-# with probability 0.9: k = log(0.1) / log(1 - p), within what a CPU can afford.
-RFT_CONFIDENCE, RFT_MIN_K, RFT_MAX_K = 0.9, 2, 16
 NO_CAP = 100_000
 
 
@@ -73,8 +70,15 @@ def default_plan(facts: Facts, seed: int) -> Plan:
         # Nothing to reinforce yet (no right answer sampled) or nothing fits: SFT's dense signal is the only one.
         epochs = (last.plan.epochs or first_epochs(facts)) * 2 if (last and last.plan and last.plan.epochs) \
             else first_epochs(facts)
-        why = ("no trained model yet: supervised fine-tuning first" if not facts.trained_methods else
-               f"best score {facts.best or 0:.3f}: nothing right to reinforce yet, so more passes of SFT")
+        if not facts.trained_methods:
+            why = "no trained model yet: supervised fine-tuning first"
+        elif facts.still_improving:
+            why = "the loss was still falling: more passes of SFT"
+        elif not facts.solves_some:
+            why = f"best score {facts.best or 0:.3f}: nothing right to reinforce yet, so more passes of SFT"
+        else:
+            why = (f"best score {facts.best or 0:.3f} is too rare a success to sample from (RFT) and no other "
+                   "technique's conditions hold: more passes of SFT")
         # keep the passes already made: continue from the latest checkpoint, not from the best score
         common["init_from"] = "latest" if facts.trained_methods else "base"
         return Plan(method="sft", epochs=epochs, learning_rate=sft_learning_rate(facts.size), rationale=why, **common)

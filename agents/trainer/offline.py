@@ -34,7 +34,6 @@ def proposal(ctx: RunContext) -> Proposal:
                         rank=1)
     late = t.summary.get("late_improvement", 0.0)
     if facts.still_improving:
-        _, significant = facts.gain
         changes = {"method": plan.method, "init_from": "latest"}  # the checkpoint that was still improving
         if plan.epochs:
             changes["epochs"] = plan.epochs * 2
@@ -42,8 +41,7 @@ def proposal(ctx: RunContext) -> Proposal:
             changes["max_steps"] = plan.max_steps * 2
         length = f"{changes['epochs']:g} epochs" if "epochs" in changes else f"{changes['max_steps']} steps"
         return Proposal("Trainer", evidence, f"continue {plan.method.upper()} from the latest checkpoint for {length}",
-                        rank=2 if significant else 1, changes=changes,
-                        why=f"the curve still improved {late:.0%} over the last third of the run")
+                        rank=2, changes=changes, why=f"the curve still improved {late:.0%} over the last third of the run")
     return Proposal("Trainer", evidence, "the curve is flat: change the method rather than train longer", rank=1)
 
 

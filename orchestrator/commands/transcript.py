@@ -59,35 +59,39 @@ def show(
         console.print("no messages match these filters")
 
 
-FORMATS = {".md": "md", ".markdown": "md", ".json": "json"}
+FORMATS = {".md": "md", ".markdown": "md", ".json": "json", ".jsonl": "sts"}
 
 
 @app.command()
 def export(
     run_dir: Annotated[str, typer.Argument(help="The run directory.")],
-    format: Annotated[str | None, typer.Option("--format", help="md or json (default: from -o's suffix, else md).")]
+    format: Annotated[str | None, typer.Option("--format", help="md, json, or sts (the Hub's Session Trace Simple "
+                                                                 "Format; default: from -o's suffix, else md).")]
     = None,
     output: Annotated[str | None, typer.Option("-o", "--output", help="File to write (default: transcript.<format>).")]
     = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
 ) -> None:
-    """Export a transcript as Markdown or JSON; never overwrites a file unless --force."""
+    """Export a transcript as Markdown, JSON or STS (one Hub trace-viewer session per run); never overwrites a file
+    unless --force."""
     import json
 
-    from posttrain.orchestrator.transcript import read_transcript, to_markdown
+    from posttrain.orchestrator.transcript import read_transcript, run_sts, secret_scrubber, sts_text, to_markdown
     from posttrain.run.workspace import RunWorkspace
     from posttrain.tools.errors import ConfigError
 
     format = format or (FORMATS.get(Path(output).suffix.lower(), "md") if output else "md")
-    if format not in ("md", "json"):
-        raise ConfigError(f"unknown --format {format!r}; fix: use md or json")
-    target = Path(output or f"transcript.{format}")
+    if format not in ("md", "json", "sts"):
+        raise ConfigError(f"unknown --format {format!r}; fix: use md, json or sts")
+    target = Path(output or f"transcript.{'sts.jsonl' if format == 'sts' else format}")
     if target.exists() and not force:
         raise ConfigError(f"{target} already exists; fix: pass --force to overwrite it, or -o another file")
     workspace = RunWorkspace.open(run_dir)
     entries = read_transcript(workspace.transcript_path)
     if format == "md":
         text = to_markdown(entries, title=f"posttrain transcript — {workspace.root.name}")
+    elif format == "sts":
+        text = sts_text(run_sts(workspace.root, scrub=secret_scrubber()))
     else:
         text = json.dumps([e.raw for e in entries], indent=2)
     try:
@@ -96,6 +100,26 @@ def export(
     except FileExistsError as exc:
         raise ConfigError(f"{target} already exists; fix: pass --force to overwrite it, or -o another file") from exc
     typer.echo(f"wrote {len(entries)} messages to {target}")
+
+
+@app.command()
+def push(
+    run_dir: Annotated[str, typer.Argument(help="The run directory.")],
+    repo_id: Annotated[str, typer.Argument(help="Hub dataset to upload to, e.g. you/posttrain-traces.")],
+    private: Annotated[bool, typer.Option("--private/--public", help="Visibility of the dataset if it is created.")]
+    = True,
+) -> None:
+    """Upload the run's trace (STS, for the Hub's trace viewer) and HTML report to a Hub dataset, secrets redacted.
+
+    Uses HF_TOKEN (or your `hf auth login`) and HF_ENDPOINT when set; the dataset is created private by default."""
+    from posttrain.orchestrator.transcript import push_run
+    from posttrain.run.workspace import RunWorkspace
+
+    workspace = RunWorkspace.open(run_dir)
+    result = push_run(workspace.root, repo_id, private=private)
+    typer.echo(f"pushed {', '.join(result['files'])} to {result['repo_url']} "
+               f"({'private' if private else 'public'} if newly created)")
+    typer.echo(f"commit: {result['commit_url']}")
 
 
 def _fmt(value) -> str:

@@ -130,6 +130,9 @@ class Facts:
         return max(1, math.floor(rate * self.remaining_s / self.iterations_left))
 
 
+# RFT samples k answers per prompt; a prompt solved with probability p yields a verified answer with probability
+# RFT_CONFIDENCE when k = log(1 - RFT_CONFIDENCE) / log(1 - p), within what sampling can afford (RFT_MAX_K).
+RFT_CONFIDENCE, RFT_MIN_K, RFT_MAX_K = 0.9, 2, 16
 # LIMA (2305.11206) showed ~1,000 curated rows suffice to teach a format; at or below that the data is "few rows".
 FEW_ROWS = 1000
 # Benchmarks that give the model this many new tokens expect worked reasoning, not a short answer.
@@ -141,8 +144,8 @@ def conditions(facts: Facts) -> set[str]:
     from posttrain.tools.training.sizing import uses_lora
 
     diff, significant = facts.gain
-    kept_gaining = significant and diff > 0 and facts.still_improving
-    trained_last = bool(facts.last and facts.last.trained)
+    # a method has plateaued when its curve went flat: while the loss still falls, more of it is the better bet
+    flat = bool(facts.last and facts.last.trained) and not facts.still_improving
     holds = {
         "no_trained_model": not facts.trained_methods,
         "few_rows": facts.rows is not None and facts.rows <= FEW_ROWS,
@@ -150,10 +153,12 @@ def conditions(facts: Facts) -> set[str]:
         "large_model": uses_lora(facts.size),
         "out_of_memory": "out_of_memory" in facts.finding_kinds,
         "labels_noisy": facts.label_accuracy is not None and facts.label_accuracy < RELIABLE_LABELS,
-        "sft_plateau": trained_last and facts.last_method == "sft" and not kept_gaining,
-        "rft_plateau": trained_last and facts.last_method == "rft" and not kept_gaining,
-        "grpo_plateau": trained_last and facts.last_method == "grpo" and not (significant and diff > 0),
+        "sft_plateau": flat and facts.last_method == "sft",
+        "rft_plateau": flat and facts.last_method == "rft",
+        "grpo_plateau": bool(facts.last and facts.last.trained) and facts.last_method == "grpo"
+        and not (significant and diff > 0),
         "solves_some": facts.solves_some,
+        "rft_coverage": facts.best is not None and facts.best >= 1 - (1 - RFT_CONFIDENCE) ** (1 / RFT_MAX_K),
         "verifiable": facts.verifiable,
         "reasoning_task": facts.max_new_tokens >= REASONING_TOKENS,
     }

@@ -142,12 +142,18 @@ def test_time_budget_caps_steps_and_says_why(tmp_path):
     assert decision.plan.max_steps < 100_000 and "Steps capped" in decision.text
 
 
-def test_overruled_proposals_are_dissent(ctx):
-    # the loss still falls but the gain is within noise: the Trainer's continue-SFT (rank 1) loses to the
-    # Evaluator's measured "not significant" (rank 2)
+def test_a_falling_loss_outranks_a_gain_within_noise_and_overruled_proposals_are_dissent(ctx):
+    # the gain is not significant yet, but the loss still falls: the Trainer's measured curve decides (continue);
+    # the DataEngineer's rule of thumb (10 epochs seen: double the data) is overruled and recorded as dissent
     decision = next_iteration(ctx, finished(1, "sft", 0.40, diff=0.01, significant=False, late=0.2))
-    assert decision.plan.method == "rft"
-    assert any(d.startswith("Trainer: continue SFT") for d in decision.dissent)
+    assert decision.plan.method == "sft" and decision.plan.adopted_from == "Trainer"
+    assert decision.dissent == ["DataEngineer: double the data before training longer"]
+
+
+def test_rft_needs_enough_right_answers_to_sample(ctx):
+    # at 1% right, 16 samples find a verified answer for only 15% of prompts: more SFT, not RFT
+    plan = next_iteration(ctx, finished(1, "sft", 0.01, diff=0.01, significant=False, late=0.0)).plan
+    assert plan.method == "sft" and plan.init_from == "latest"
 
 
 def test_same_ledger_same_plan(ctx, tmp_path):

@@ -132,5 +132,5 @@ def test_killed_after_training_resumes_without_training_again(tmp_path):
     assert tool_calls(after, "launch_training", 1) == 1, "training was not redone"
     assert tool_calls(after, "evaluate_checkpoint", 1) >= 1
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["status"] == "max_iterations" and summary["iterations"][1]["scores"]
+    assert summary["status"] in ("max_iterations", "goal_met") and summary["iterations"][1]["scores"]
     assert max(Counter(line["id"] for line in after).values()) == 1

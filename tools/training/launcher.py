@@ -8,6 +8,8 @@ back as ``status="failed"`` with findings, never as an exception; cancelling kil
 """
 
 import os
+import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -40,11 +42,39 @@ def _ensure_ray(num_cpus: float):
     if not ray.is_initialized():
         disable_telemetry()  # the raylet and its workers inherit this environment
         address = os.environ.get("RAY_ADDRESS")
+        on_main = threading.current_thread() is threading.main_thread()
+        ours = signal.getsignal(signal.SIGTERM) if on_main else None
         ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+        if on_main:  # ray.init replaces the caller's SIGTERM handler with sys.exit(15): keep the caller's
+            signal.signal(signal.SIGTERM, ours)
     cpus = ray.cluster_resources().get("CPU", 0)
     if num_cpus > cpus:
         raise ConfigError(f"the spec asks for {num_cpus} CPUs but the Ray cluster has {cpus:g}; lower num_cpus")
     return ray
+
+
+def shutdown_ray(timeout_s: float = 10.0) -> bool:
+    """Stop the Ray cluster this process started (or leave the one it joined), waiting at most `timeout_s`, and kill
+    what is left of it. Ray's own exit path can wait about a minute for a control store that is already gone, and
+    its agents outlive the raylet for a minute or more. False when Ray did not shut down in time (then the caller
+    should exit without running Ray's atexit hook, which would wait again)."""
+    ray = sys.modules.get("ray")
+    if ray is None or not ray.is_initialized():
+        return True
+    import psutil
+
+    started = psutil.Process().children(recursive=True)  # the local cluster: gcs, raylet, agents, workers
+    stopper = threading.Thread(target=ray.shutdown, name="ray-shutdown", daemon=True)
+    stopper.start()
+    stopper.join(timeout_s)
+    _, alive = psutil.wait_procs(started, timeout=2)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=2)
+    return not stopper.is_alive()
 
 
 def _check_spec(spec: SFTSpec | GRPOSpec) -> None:
