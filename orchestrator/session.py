@@ -219,6 +219,7 @@ def _stop_on_signals(iteration_loop) -> None:
     """Ctrl-C or SIGTERM (a scheduler's stop, `timeout`): say "stopping…" at once, stop the work in flight (the
     training task included) and cancel the run, which saves state as `stopped` and exits 130. A second signal exits
     at once: the last checkpoint is already on disk, so nothing a resume needs is lost."""
+    import logging
     import os
     import signal
     import sys
@@ -228,13 +229,27 @@ def _stop_on_signals(iteration_loop) -> None:
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
 
+    def cancel_the_rest() -> None:
+        for other in asyncio.all_tasks(loop):
+            if other is not task:
+                other.cancel()
+
     def stop() -> None:
         if task.cancelling():  # the second signal: the user does not want to wait
+            from posttrain.tools.training.launcher import kill_processes
+
             print("stopped at once; continue with `posttrain resume`", file=sys.stderr, flush=True)  # noqa: T201
+            kill_processes()  # the local Ray cluster, which would otherwise outlive us
             os._exit(130)
         iteration_loop.ctx.bus.publish(Notice(level="warning", text="stopping… (Ctrl-C again to force)"))
         iteration_loop.stop()
         task.cancel()
+        # AgentChat winds a cancelled team down by waiting for its runtime to go idle, which can wait forever (its
+        # queue's task accounting does not survive a cancelled tool call): give it a second, then cancel its tasks.
+        # Their errors are expected while stopping and are not printed (they were the tracebacks on Ctrl-C).
+        loop.set_exception_handler(lambda _loop, _context: None)
+        logging.getLogger("autogen_core").disabled = True
+        loop.call_later(1.0, cancel_the_rest)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         if signal.getsignal(sig) is signal.SIG_IGN:  # started with it ignored (nohup, a background job): keep that

@@ -36,7 +36,7 @@ def test_sft_labels_are_measured_and_the_wrong_ones_dropped(tmp_path):
     assert card["configs"][0]["data_files"][0]["path"] == "arithmetic-sft.parquet"
     assert "Checked against arithmetic" in (tmp_path / "README.md").read_text()
     line = artifact.describe()
-    assert f"generated 400 → after_dedupe 400 → after_label_check {correct}" in line and "0 rows dropped" in line
+    assert f"rows 400 → after_label_check {correct}" in line and "0 dropped" in line
     assert f"labels {artifact.label_accuracy:.1%} correct" in line and artifact.summary() == line
 
 

@@ -60,20 +60,34 @@ class DatasetArtifact(BaseModel):
     )
 
     def describe(self) -> str:
-        """One line for a transcript: rows, sources, mapping, counts per step, label check, decontamination."""
-        steps = " → ".join(f"{name} {count}" for name, count in self.counts.items())
+        """One line for a transcript: rows, sources, mapping, the steps that changed the row count, label check,
+        decontamination. Source labels are shown once; counts that a step left unchanged are not repeated."""
         gate = self.contamination
         checked = ", ".join(gate.checked_against) or "nothing"
         mappings = [step.split(": mapped ", 1)[1] for step in self.transformations if ": mapped " in step]
-        text = f"{self.n_rows} {self.format} rows at {self.path} from {', '.join(self.sources) or 'no source'}"
+        text = f"{self.n_rows} {self.format} rows from {', '.join(self.sources) or 'no source'}"
         text += f" ({'; '.join(mappings)})" if mappings else ""
-        text += f"; {steps}; decontaminated against {checked}: {gate.dropped} rows dropped ({gate.rate:.1%})"
+        text += f"; rows {_count_steps(self.counts)}"
+        text += f"; decontaminated against {checked}: {gate.dropped} dropped ({gate.rate:.1%})"
         if self.label_check is not None:
             text += f"; {self.label_check.line()}"
         elif self.label_accuracy is not None:
             text += f"; labels {self.label_accuracy:.1%} correct"
         if "acceptance_rate" in self.generation:
             text += f"; teacher acceptance {float(self.generation['acceptance_rate']):.1%}"
-        return text
+        return text + f"; saved {self.path}"
 
     summary = describe  # the earlier name, kept for callers outside tools/data
+
+
+def _count_steps(counts: dict[str, int]) -> str:
+    """'6000 → after_label_check 3259 → after_decontam 3250': the first count, then each step that changed it."""
+    items = list(counts.items())
+    if not items:
+        return "none"
+    parts, previous = [str(items[0][1])], items[0][1]
+    for name, count in items[1:]:
+        if count != previous:
+            parts.append(f"{name.split(':')[0]} {count}")
+            previous = count
+    return " → ".join(parts)

@@ -1,0 +1,101 @@
+"""Stopping a run through the real CLI: one Ctrl-C (SIGINT) or SIGTERM while the Trainer's Ray task runs says
+"stopping…", kills the task, saves state as `stopped` and exits 130 within seconds, with no Python traceback, no
+native stack dump from Ray and no Ray process left behind; `posttrain resume` then finishes the run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+GOAL = "Teach the base model a Caesar shift"
+STOP_WITHIN_S = 30
+
+
+def cli(*args: str, run_dir: Path) -> subprocess.Popen:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "POSTTRAIN_OFFLINE": "1",
+           "RAY_USAGE_STATS_ENABLED": "0", "PYTHONUNBUFFERED": "1"}
+    env.pop("RAY_ADDRESS", None)  # the run must start (and then stop) its own local cluster
+    log = open(run_dir.parent / f"{run_dir.name}-{args[0]}.log", "w")  # noqa: SIM115 - closed with the process
+    # a child of a shell without job control inherits SIGINT ignored; a terminal's Ctrl-C reaches a default handler
+    return subprocess.Popen([sys.executable, "-m", "posttrain.orchestrator.cli", *args], stdout=log,
+                            stderr=subprocess.STDOUT, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def wait_for_training(run_dir: Path, proc: subprocess.Popen, timeout_s: float = 600) -> None:
+    """Until the Trainer's launch_training call is in iteration 1's transcript."""
+    deadline = time.monotonic() + timeout_s
+    transcript = run_dir / "transcript.jsonl"
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"the run ended (exit {proc.returncode}) before training started"
+        if transcript.exists():
+            for line in transcript.read_text().splitlines():
+                record = json.loads(line) if line.strip() else {}
+                if (record.get("type") == "ToolCallRequestEvent" and record.get("iteration") == 1
+                        and any(call.get("name") == "launch_training" for call in record.get("content", []))):
+                    return
+        time.sleep(0.5)
+    pytest.fail("launch_training was never called")
+
+
+def ray_children(pid: int) -> list[int]:
+    import psutil
+
+    try:
+        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_one_signal_during_training_stops_quietly_and_resume_finishes(sig, tmp_path):
+    import psutil
+
+    run_dir = tmp_path / "run"
+    proc = cli("run", GOAL, "--max-iterations", "1", "--run-dir", str(run_dir), run_dir=run_dir)
+    try:
+        wait_for_training(run_dir, proc)
+        time.sleep(2)
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        cluster = set()  # every process the run started (Ray's gcs, raylet, agents, workers), until it exits
+        while proc.poll() is None and time.monotonic() - sent < STOP_WITHIN_S + 30:
+            cluster.update(ray_children(proc.pid))
+            time.sleep(0.2)
+        code = proc.wait(timeout=1)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = (tmp_path / "run-run.log").read_text()
+    assert code == 130, log[-3000:]
+    assert took < STOP_WITHIN_S, f"took {took:.1f} s to stop"
+    print(f"stopped in {took:.1f} s")
+    assert "stopping" in log
+    assert "Traceback" not in log, log[-3000:]
+    assert "*** SIG" not in log and "PC: @" not in log, log[-3000:]
+    for name in ("summary.json", "state.json"):
+        assert json.loads((run_dir / name).read_text())["status"] == "stopped", name
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["ledger"]["iterations"][1].get("training") is None  # killed, so resume trains again
+    time.sleep(1)
+    left = [pid for pid in cluster if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    assert not left, subprocess.run(["ps", "-o", "pid,ppid,args", "-p", ",".join(map(str, left))],
+                                    capture_output=True, text=True).stdout
+
+    resumed = cli("resume", str(run_dir), run_dir=run_dir)
+    try:
+        assert resumed.wait(timeout=900) == 0, (tmp_path / "run-resume.log").read_text()[-3000:]
+    finally:
+        if resumed.poll() is None:
+            resumed.kill()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] in ("goal_met", "max_iterations")
+    assert summary["iterations"][1]["training"]["status"] == "succeeded"
