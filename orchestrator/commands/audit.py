@@ -13,8 +13,8 @@ def audit(
     run_dir: Annotated[str, typer.Argument(help="The run directory to audit.")],
     final_model: Annotated[str | None, typer.Option(help="The model to hand in (default: the one `ptb` "
                                                          "recorded in RUN/ptb.json).")] = None,
-    checker: Annotated[str | None, typer.Option(help="The task's contamination checker script "
-                                                     "(--reference FILE --input ROWS.jsonl; exit 1 = contaminated).")] = None,
+    checker: Annotated[str | None, typer.Option(help="The task's contamination checker (--reference FILE "
+                                                     "--input ROWS.jsonl; exit 1 = contaminated).")] = None,
     reference: Annotated[str | None, typer.Option(help="The benchmark's test items (JSON array or JSONL).")] = None,
     vllm: Annotated[bool, typer.Option(help="Also load final_model with vLLM (on a GPU).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print audit.json instead of the verdict.")] = False,

@@ -15,7 +15,7 @@ def ptb(
     timer: Annotated[str | None, typer.Option(help="Timer script; `bash timer.sh` prints the time left "
                                                    "(default: the task's timer.sh when present).")] = None,
     remaining_file: Annotated[str | None, typer.Option(help="A file holding the seconds left "
-                                                            "(default: ~/.timer/remaining_secs when present).")] = None,
+                                                            "(default: ~/.timer/remaining_secs if any).")] = None,
     reserve: Annotated[str, typer.Option(help="Time kept for packaging and the audit; no training starts "
                                               "inside it.")] = "10m",
     task_dir: Annotated[str | None, typer.Option(help="Folder the task's relative paths start from "

@@ -96,7 +96,7 @@ def _run_checker(checker: str, reference: str, texts: list[str]) -> set[int]:
     return flagged
 
 
-def _ours(texts: list[str], bench_items: list, items: list[dict]) -> set[int]:
+def _ours(texts: list[str], items: list[dict]) -> set[int]:
     from posttrain.tools.evaluation.benchmark import Item
     from posttrain.tools.evaluation.contamination import check_contamination
 
@@ -143,9 +143,9 @@ def check_contamination_of_run(run_dir: Path, bench_items: list, *, checker: str
                 except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
                     notes.append(f"the task's checker failed on {path.name} ({exc}); used posttrain's instead")
                     fallback = True
-                    flagged = _ours(texts, bench_items, items)
+                    flagged = _ours(texts, items)
             else:
-                flagged = _ours(texts, bench_items, items)
+                flagged = _ours(texts, items)
             rel = str(path.relative_to(run_dir))
             if flagged:
                 per_set[rel] = sorted(flagged)[:20]

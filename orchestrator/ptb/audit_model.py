@@ -66,7 +66,8 @@ def weight_stats(final: Path, base: Path) -> dict[str, Any]:
         if cosine < UNRELATED_COSINE:
             unrelated.append(name)
     return {"tensors": len(mine), "missing": missing[:10], "extra": extra[:10], "reshaped": reshaped[:10],
-            "matrices": len(changes), "unrelated": unrelated[:10], "unrelated_share": len(unrelated) / max(1, len(changes)),
+            "matrices": len(changes), "unrelated": unrelated[:10],
+            "unrelated_share": len(unrelated) / max(1, len(changes)),
             "median_relative_change": statistics.median(changes) if changes else 0.0,
             "max_relative_change": max(changes, default=0.0),
             "median_cosine": statistics.median(cosines) if cosines else 1.0, "min_cosine": min(cosines, default=1.0)}

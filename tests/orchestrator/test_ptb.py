@@ -36,8 +36,10 @@ Store your best trained model in the folder `final_model`.
 
 ## Rules
 1. There will be no user interaction. You have to operate autonomously.
-2. You have a maximum of {hours} hours. You can query how much time you have left by calling `bash timer.sh` in the current directory.
-3. Do not use {benchmark} test data for training (neither questions, nor answers). Otherwise we will have data contamination.
+2. You have a maximum of {hours} hours. You can query how much time you have left by calling `bash timer.sh` \
+in the current directory.
+3. Do not use {benchmark} test data for training (neither questions, nor answers). Otherwise we will have data \
+contamination.
 7. You are not allowed to fine-tune any model other than `{model}`.
 """
 
@@ -73,7 +75,8 @@ def make_task_folder(root: Path, model: Path, *, seconds: int, n_train: int = 12
     (task / "evaluate.py").write_text("print('accuracy: see posttrain eval')\n")
     (root / "contamination_check.py").write_text(CHECKER)
     rows = [json.loads(line) for line in files.eval.read_text().splitlines()]
-    (root / "test_data.json").write_text(json.dumps([{"question": r["question"], "answer": r["answer"]} for r in rows]))
+    test_data = [{"question": r["question"], "answer": r["answer"]} for r in rows]
+    (root / "test_data.json").write_text(json.dumps(test_data))
     text = PTB_TEMPLATE.format(model=model, benchmark=files.eval, hours=f"{seconds / 3600:.2f}")
     text += f"\nTraining data you may use: `{files.train}`\n"
     (task / "TASK.txt").write_text(text)
@@ -263,6 +266,27 @@ def test_packaging_check_loads_and_generates(tmp_path, tiny_model_path):
     (out / "generation_config.json").unlink()
     check = check_packaging(out, ["sort 12345:"], tiny_model_path)
     assert check.status == "fail" and "generation_config.json" in check.summary
+
+
+def test_failed_contamination_hands_in_the_best_checkpoint_trained_before_it(tmp_path, tiny_model_path):
+    import shutil
+
+    from posttrain.orchestrator.ptb.checks import AuditReport, Check
+    from posttrain.orchestrator.ptb.runner import _remedy
+
+    run = tmp_path / "run"
+    checkpoints = [shutil.copytree(tiny_model_path, run / "artifacts" / str(k) / "checkpoint") for k in (1, 2)]
+    iterations = [{"index": 0}] + [{"index": k, "evaluation": {"score": 0.3 * k, "checkpoint": str(c)}}
+                                   for k, c in zip((1, 2), checkpoints, strict=True)]
+    (run / "state.json").write_text(json.dumps({"ledger": {"baseline": {"score": 0.1}, "iterations": iterations}}))
+    out = tmp_path / "final_model"
+    packager = Packager(out, str(tiny_model_path))
+    packager.package(str(checkpoints[1]))
+    failed = Check(name="contamination", status="fail", summary="x",
+                   details={"contaminated_rows": {"artifacts/2/data/train.parquet": [3]}})
+    report = AuditReport(run_dir=str(run), final_model=str(out), verdict="fail", checks=[failed], at=0.0)
+    assert _remedy(report, packager, run, say=lambda text: None)
+    assert packaged_source(out)["source"] == str(checkpoints[0])  # iteration 1 trained before the dirty data
 
 
 # --- end to end through `posttrain ptb` (minutes) ------------------------------------------------------------------
