@@ -47,6 +47,17 @@ def _usage_line(exc) -> str:
     return f"error: {message}; fix: see `{where} --help`"
 
 
+_PROCESS_ENTRY = False  # True when this process is the `posttrain` command itself (see entry())
+
+
+def entry() -> None:
+    """The `posttrain` console script and `python -m`: main(), owning the process (it may exit without Ray's
+    atexit wait when Ray did not stop in time)."""
+    global _PROCESS_ENTRY
+    _PROCESS_ENTRY = True
+    raise SystemExit(main())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code instead of raising SystemExit.
 
@@ -96,7 +107,7 @@ def _shut_down_ray(code: int) -> None:
     a failure) and its processes can outlive us. Where Ray did not stop in time, exit now rather than wait again."""
     from posttrain.tools.training.launcher import shutdown_ray
 
-    if not shutdown_ray():
+    if not shutdown_ray() and _PROCESS_ENTRY:  # never end a caller's process (a test calling main())
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
@@ -130,4 +141,4 @@ def _run_app(argv: list[str] | None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()
