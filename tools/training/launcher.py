@@ -44,13 +44,37 @@ def _ensure_ray(num_cpus: float):
         address = os.environ.get("RAY_ADDRESS")
         on_main = threading.current_thread() is threading.main_thread()
         ours = signal.getsignal(signal.SIGTERM) if on_main else None
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
-        if on_main:  # ray.init replaces the caller's SIGTERM handler with sys.exit(15): keep the caller's
-            signal.signal(signal.SIGTERM, ours)
+        options = dict(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+        if on_main:
+            ray.init(**options)
+            signal.signal(signal.SIGTERM, ours)  # ray.init replaced the caller's handler with sys.exit(15)
+        else:
+            _init_on_a_lasting_thread(ray, options)
     cpus = ray.cluster_resources().get("CPU", 0)
     if num_cpus > cpus:
         raise ConfigError(f"the spec asks for {num_cpus} CPUs but the Ray cluster has {cpus:g}; lower num_cpus")
     return ray
+
+
+def _init_on_a_lasting_thread(ray, options: dict) -> None:
+    """Start the local cluster from a thread that lives as long as the process. Ray's head processes die with the
+    *thread* that spawned them (Linux PR_SET_PDEATHSIG), so a cluster started from a tool's worker thread vanished
+    when that thread ended (the event loop's executor shutting down), leaving the driver attached to a dead GCS."""
+    started, failure = threading.Event(), []
+
+    def host() -> None:
+        try:
+            ray.init(**options)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            failure.append(exc)
+        finally:
+            started.set()
+        threading.Event().wait()  # stay alive: this thread is the cluster's parent
+
+    threading.Thread(target=host, name="ray-host", daemon=True).start()
+    started.wait()
+    if failure:
+        raise failure[0]
 
 
 def shutdown_ray(timeout_s: float = 10.0) -> bool:
