@@ -59,7 +59,8 @@ def test_offline_run_killed_in_iteration_2_then_resumed(tmp_path):
     run_dir = tmp_path / "run"
     env = {**os.environ, "POSTTRAIN_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "TRACKIO_DIR": str(tmp_path / "trackio")}
     env.pop("RAY_ADDRESS", None)
-    args = ["run", "Teach the base model a Caesar shift", "--benchmark", "caesar", "--max-iterations", "2",
+    # 2-digit addition, not Caesar: Caesar reaches a perfect score in iteration 1 and ends the run (goal_met)
+    args = ["run", "Teach the base model 2-digit addition", "--max-iterations", "2",
             "--playbook-scale", "0.1", "--run-dir", str(run_dir), "--agent", EXAMPLE]
     with (tmp_path / "first.log").open("w") as log:
         proc = subprocess.Popen(cli(*args), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -45,7 +45,8 @@ def test_question_answer_jsonl_with_planted_eval_copies(tmp_path):
 
 @pytest.mark.slow
 def test_chat_messages_jsonl(tmp_path):
-    files = write_messages_task(tmp_path / "task", n_train=N_TRAIN, n_eval=N_EVAL, seed=0)
+    # word reversal jumps from ~0 to ~1 between 3 and 6 epochs of 2,000 rows (bench/README.md): give it those rows
+    files = write_messages_task(tmp_path / "task", n_train=2000, n_eval=N_EVAL, seed=0)
     summary = run_team("Teach the base model to reverse words", files.eval, files.train, tmp_path / "run")
     iteration = assert_significant_gain(summary)
     # trained inside the chat template, the model answers there: the Evaluator's decoding check finds it
