@@ -33,11 +33,10 @@ def accuracy(model_dir: str, bench) -> float:
 
 
 def run_seed(seed: int, args, out: Path) -> dict:
+    from posttrain.tools.data.labels import check_labels
     from posttrain.tools.evaluation import get_benchmark
     from posttrain.tools.tiny_model import TinyModelConfig, build_tiny_model
     from posttrain.tools.training import GRPOSpec, RewardSpec, SFTSpec, run_training
-
-    from posttrain.tools.data.labels import check_labels
 
     bench = get_benchmark("caesar")
     root = out / f"seed{seed}"

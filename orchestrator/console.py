@@ -9,8 +9,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.rule import Rule
 
-from posttrain.run import events as ev
 from posttrain.orchestrator.transcript import SKIPPED_TYPES, message_text
+from posttrain.run import events as ev
 
 
 ROLE_STYLE = {"Manager": "bold magenta", "Librarian": "cyan", "DataEngineer": "green", "Trainer": "yellow",

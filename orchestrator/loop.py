@@ -11,6 +11,9 @@ import time
 from typing import Any
 
 from posttrain.orchestrator.brains.playbook import Playbook
+from posttrain.orchestrator.summary import build_summary
+from posttrain.orchestrator.team import Team
+from posttrain.orchestrator.transcript import TranscriptWriter
 from posttrain.run.context import RunContext
 from posttrain.run.events import (
     AgentMessage,
@@ -20,10 +23,7 @@ from posttrain.run.events import (
     RunFinished,
 )
 from posttrain.run.ledger import IterationRecord
-from posttrain.orchestrator.summary import build_summary
 from posttrain.tools.errors import PosttrainError
-from posttrain.orchestrator.team import Team
-from posttrain.orchestrator.transcript import TranscriptWriter
 
 
 class IterationLoop:

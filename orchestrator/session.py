@@ -180,12 +180,12 @@ def prepare(config: RunConfig) -> Prepared:
 async def execute(prepared: Prepared, workspace, base_model_path: str, state: dict | None, console=None,
                   approve=None) -> str:
     """Run the loop inside one event loop (AgentChat teams are bound to the loop that made them)."""
-    from posttrain.run.context import RunContext, set_current_run
-    from posttrain.run.events import EventBus, RunStarted
-    from posttrain.run.ledger import Ledger
     from posttrain.orchestrator.loop import IterationLoop
     from posttrain.orchestrator.team import build_team
     from posttrain.orchestrator.transcript import TranscriptWriter
+    from posttrain.run.context import RunContext, set_current_run
+    from posttrain.run.events import EventBus, RunStarted
+    from posttrain.run.ledger import Ledger
 
     config, brain = prepared.config, prepared.brain
     ledger = Ledger.model_validate(state["ledger"]) if state else Ledger()

@@ -11,7 +11,7 @@
 import json
 import os
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def default_run_dir(goal_slug: str, root: str | Path = "runs") -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return Path(root) / f"{stamp}-{goal_slug}"
 
 

@@ -15,7 +15,6 @@ from posttrain.run.context import RunContext
 from posttrain.run.events import EventBus, Notice
 from posttrain.run.ledger import IterationRecord, Ledger
 from posttrain.run.workspace import RunWorkspace
-
 from tests.conftest import Recorded
 
 

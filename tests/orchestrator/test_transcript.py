@@ -6,8 +6,8 @@ from autogen_agentchat.messages import MessageFactory, TextMessage, ToolCallRequ
 from autogen_core import FunctionCall
 
 from posttrain.orchestrator.cli import main
-from posttrain.run.events import AgentMessage, Progress
 from posttrain.orchestrator.transcript import TranscriptWriter, filter_entries, read_transcript
+from posttrain.run.events import AgentMessage, Progress
 from posttrain.run.workspace import RunWorkspace
 
 

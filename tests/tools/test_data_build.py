@@ -7,6 +7,7 @@ import re
 import pyarrow.parquet as pq
 import pytest
 import yaml
+
 from posttrain.tools.data.build import build_dataset
 from posttrain.tools.data.card import read_card
 from posttrain.tools.data.spec import load_spec

@@ -3,8 +3,8 @@
 import json
 
 import yaml
-from posttrain.orchestrator.cli import main
 
+from posttrain.orchestrator.cli import main
 from tests.conftest import Recorded
 from tests.fixtures.hub.online import online  # noqa: F401 - fixture
 

@@ -1,6 +1,7 @@
 """Local datasets in each file format converted to SFT and GRPO rows with the tiny model's tokenizer."""
 
 import pytest
+
 from posttrain.tools.data.formats import extract_answer, propose_fits, to_training_rows
 from posttrain.tools.data.load import load_rows
 from posttrain.tools.errors import ConfigError

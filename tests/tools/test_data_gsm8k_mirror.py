@@ -5,6 +5,7 @@ decontamination gate against the test split, GRPO rows with gold answers, and di
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from posttrain.tools.data import build_dataset, compose_build_spec, find_sources
 from posttrain.tools.data.spec import BuildSpec
 from posttrain.tools.evaluation import get_benchmark

@@ -4,6 +4,7 @@ is read here only to check the measurement), and discovery lists candidates in o
 import json
 
 import pytest
+
 from posttrain.tools.data import check_labels, compose_build_spec, find_sources
 from posttrain.tools.data.synthetic import benchmark_rows
 from posttrain.tools.errors import ConfigError

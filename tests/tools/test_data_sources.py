@@ -6,6 +6,7 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
+
 from posttrain.tools.data import build_dataset, describe_mapping, parse_data_ref, propose_fits, to_training_rows
 from posttrain.tools.data.load import load_rows
 from posttrain.tools.data.spec import BuildSpec

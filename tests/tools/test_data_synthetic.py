@@ -2,6 +2,7 @@
 
 import pyarrow.parquet as pq
 import pytest
+
 from posttrain.tools.data import build_benchmark_dataset, decontaminate
 from posttrain.tools.data.card import read_card
 from posttrain.tools.errors import ConfigError

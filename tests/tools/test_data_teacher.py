@@ -4,10 +4,10 @@ import importlib.util
 import json
 
 import pytest
+
 from posttrain.tools.data.teacher import HostedAPI, generate_samples
 from posttrain.tools.data.verify import make_check, verified_generation
 from posttrain.tools.errors import ConfigError
-
 from tests.conftest import Recorded
 
 

@@ -1,7 +1,6 @@
 """inspect_dataset against recorded viewer responses (../shared/fixtures) and our Hub/viewer bodies on loopback."""
 
 from posttrain.tools.hub import inspect_dataset
-
 from tests.conftest import Recorded
 from tests.fixtures.hub.online import online  # noqa: F401 - fixture
 

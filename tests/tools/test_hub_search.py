@@ -3,9 +3,9 @@
 import json
 
 import pytest
+
 from posttrain.tools.errors import ConfigError
 from posttrain.tools.hub import search_datasets
-
 from tests.conftest import Recorded
 from tests.fixtures.hub.online import online  # noqa: F401 - fixture
 

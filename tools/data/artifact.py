@@ -6,9 +6,10 @@
 
 from typing import Literal
 
+from pydantic import BaseModel, Field
+
 from posttrain.tools.data.labels import LabelCheck
 from posttrain.tools.data.quality import QualityReport
-from pydantic import BaseModel, Field
 
 
 DatasetFormat = Literal["sft", "grpo", "dpo"]

@@ -13,11 +13,12 @@ size, licence and gating, (4) a teacher model sampling on the prompts of (1)–(
 import os
 from typing import TYPE_CHECKING, Literal
 
+from pydantic import BaseModel, Field
+
 from posttrain.tools.data.formats import MethodFit, propose_fits
 from posttrain.tools.data.load import load_rows
 from posttrain.tools.data.spec import BuildSpec, SourceSpec, TeacherSpec, parse_data_ref
 from posttrain.tools.errors import ConfigError, ToolError
-from pydantic import BaseModel, Field
 
 
 if TYPE_CHECKING:

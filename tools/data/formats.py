@@ -17,8 +17,9 @@ also carry the gold final answer in `answer` when one exists: a distinct short c
 import re
 from typing import Any, Literal
 
-from posttrain.tools.errors import ConfigError
 from pydantic import BaseModel, Field
+
+from posttrain.tools.errors import ConfigError
 
 
 Method = Literal["sft", "grpo", "dpo"]

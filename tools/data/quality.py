@@ -9,9 +9,10 @@ Numbers, not adjectives: every field is a count or a share, so two datasets (or 
 import re
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from posttrain.tools.data.dedupe import find_duplicates
 from posttrain.tools.data.formats import row_text
-from pydantic import BaseModel, Field
 
 
 ANSWER_PATTERNS: list[tuple[str, str]] = [

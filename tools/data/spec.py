@@ -36,9 +36,10 @@ import re
 from pathlib import Path
 from typing import Literal
 
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
 from posttrain.tools.data.teacher import HostedAPI, TeacherBackend
 from posttrain.tools.errors import ConfigError
-from pydantic import BaseModel, Field, ValidationError, model_validator
 
 
 class TeacherSpec(BaseModel):

@@ -13,9 +13,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from posttrain.tools.data.teacher import TeacherSamples, generate_samples
 from posttrain.tools.errors import ConfigError
-from pydantic import BaseModel, Field
 
 
 Check = Callable[[str, Any], bool]

@@ -11,11 +11,12 @@ method-fit analysis (SFT / GRPO / DPO with the proposed column mapping) and the 
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from posttrain.tools.data.formats import MethodFit, propose_fits
 from posttrain.tools.data.quality import QualityReport, quality_report
 from posttrain.tools.hub.search import hub_api, network_error_text, offline_reason
 from posttrain.tools.hub.viewer import viewer_get
-from pydantic import BaseModel, Field
 
 
 MAX_CELL_CHARS = 500

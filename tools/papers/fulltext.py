@@ -11,8 +11,9 @@ import os
 import re
 from html.parser import HTMLParser
 
-from posttrain.tools.errors import ToolError
 from pydantic import BaseModel, Field
+
+from posttrain.tools.errors import ToolError
 
 from .fetch import FetchLog, HttpStatusError, fetch
 from .ids import ID_HELP, bare_arxiv_id

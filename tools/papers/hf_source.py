@@ -12,8 +12,9 @@ import json
 import os
 from urllib.parse import quote, urlencode
 
-from posttrain.tools.errors import ToolError
 from pydantic import BaseModel, Field
+
+from posttrain.tools.errors import ToolError
 
 from .fetch import FetchLog, HttpStatusError, fetch
 from .ids import ID_HELP, bare_arxiv_id

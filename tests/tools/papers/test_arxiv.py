@@ -3,9 +3,9 @@
 import xml.etree.ElementTree as ET
 
 import pytest
+
 from posttrain.tools.errors import ToolError
 from posttrain.tools.papers.arxiv_source import build_query, get_arxiv_papers, search_arxiv
-
 from tests.conftest import Recorded
 
 

@@ -3,11 +3,11 @@
 import json
 
 import pytest
+
 from posttrain.tools.errors import ToolError
 from posttrain.tools.papers import recipe_card, recipe_card_async
 from posttrain.tools.papers.card_rules import fill_by_rules
 from posttrain.tools.papers.fulltext import Section, parse_sections
-
 from tests.conftest import Recorded
 
 

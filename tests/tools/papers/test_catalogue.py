@@ -3,6 +3,7 @@
 import re
 
 import pytest
+
 from posttrain.tools.papers import technique_catalogue
 from posttrain.tools.papers.catalogue import CATALOGUE
 

@@ -3,7 +3,6 @@
 import json
 
 from posttrain.orchestrator.cli import main
-
 from tests.conftest import Recorded
 
 

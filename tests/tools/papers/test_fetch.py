@@ -3,6 +3,7 @@
 import time
 
 import pytest
+
 from posttrain.tools.errors import NetworkError
 from posttrain.tools.papers.fetch import (
     BlockedError,
@@ -12,7 +13,6 @@ from posttrain.tools.papers.fetch import (
     fetch,
     retry_after_seconds,
 )
-
 from tests.conftest import Recorded
 
 

@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from posttrain.tools.papers import citation_graph
 
+from posttrain.tools.papers import citation_graph
 from tests.conftest import Recorded
 
 

@@ -3,10 +3,10 @@
 import json
 
 import pytest
+
 from posttrain.tools.errors import ToolError
 from posttrain.tools.papers import daily_papers, linked_artifacts, search_papers
 from posttrain.tools.papers.hf_source import get_hf_paper, search_hf
-
 from tests.conftest import Recorded
 
 

@@ -1,6 +1,7 @@
 """Paper id parsing and the user's blocklist."""
 
 import pytest
+
 from posttrain.tools.errors import ConfigError, ToolError
 from posttrain.tools.papers import Blocklist, Paper
 from posttrain.tools.papers.ids import canonical_id, s2_lookup_id

@@ -3,9 +3,9 @@
 import json
 
 import pytest
+
 from posttrain.tools.errors import ToolError
 from posttrain.tools.papers.s2_source import get_links, get_s2_paper, recommend_s2, search_s2
-
 from tests.conftest import Recorded
 
 
