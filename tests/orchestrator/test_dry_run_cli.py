@@ -47,6 +47,10 @@ GOALS = [
     ("Reach 60% on MATH-500", "math500", "tiny", 0.60, None, 500),
     ("Improve meta-llama/Llama-3.2-1B on gsm8k to 0.45 within 90 minutes", "gsm8k", "meta-llama/Llama-3.2-1B", 0.45,
      5400, 1319),
+    ("Push Qwen/Qwen3-4B-Base on AIME 2025 from 3% to 10% in 10 GPU-hours", "aime2025", "Qwen/Qwen3-4B-Base", 0.10,
+     36000, 30),
+    ("Train the model to do 4-digit subtraction to 90% accuracy", "arithmetic:digits=4,ops=-", "tiny", 0.90, None,
+     None),
 ]
 
 
