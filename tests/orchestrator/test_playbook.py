@@ -97,6 +97,7 @@ def test_plateau_with_right_answers_goes_to_rejection_sampling(ctx):
     decision = next_iteration(ctx, finished(1, "sft", 0.40, diff=0.01, significant=False, late=0.0))
     plan = decision.plan
     assert plan.method == "rft" and plan.technique == "Rejection-sampling fine-tuning (RFT)"
+    assert plan.epochs == 3.0  # a trained checkpoint on its own answers: the pretrained recipe's passes
     assert plan.samples_per_prompt == 5  # ceil(log 0.1 / log 0.6): 90% chance of one verified answer per prompt
     assert "Evaluator" in plan.adopted_from  # "not significant" is a measured verdict
 
