@@ -91,9 +91,8 @@ def first_plan(config: RunConfig, bench):
     """The plan the Manager's offline rule would make for iteration 1, without loading or training anything."""
     from posttrain.agents.manager.offline import default_plan
     from posttrain.run.facts import Facts
-    from posttrain.tools.training.sizing import ModelSize, model_size
 
-    size = _size_without_loading(config.base_model, ModelSize, model_size)
+    size = _size_without_loading(config.base_model)
     items = config.objective.benchmark_items if config.objective else None
     facts = Facts(size=size, n_eval=items, has_generator=bench.has_generator, verifiable=bench.answer_type != "code",
                   max_new_tokens=bench.max_new_tokens, baseline=None, best=None, last=None, trained_methods=[],
@@ -118,17 +117,21 @@ def data_outlook(config: RunConfig, bench) -> list[str]:
     return lines
 
 
-def _size_without_loading(name: str, model_size_cls, model_size):
-    from posttrain.tools.tiny_model import TinyModelConfig
+def _size_without_loading(name: str):
+    """The base model's size for --dry-run: the tiny model's from its config class, a folder's or a cached Hub id's
+    from config.json, otherwise model_size's default (a large pretrained model)."""
+    from posttrain.tools.tiny_model import CHARACTERS, SPECIAL_TOKENS, TinyModelConfig
+    from posttrain.tools.training.sizing import model_size, size_from_config
 
     if name == "tiny":
         tiny = TinyModelConfig()
-        return model_size_cls(parameters=12 * tiny.hidden_size**2 * tiny.num_layers, hidden=tiny.hidden_size,
-                              layers=tiny.num_layers, max_positions=tiny.max_positions, pretrained=False)
+        return size_from_config({"hidden_size": tiny.hidden_size, "num_hidden_layers": tiny.num_layers,
+                                 "vocab_size": len(SPECIAL_TOKENS) + len(CHARACTERS),
+                                 "max_position_embeddings": tiny.max_positions, "posttrain_random_init": True})
     path = Path(name).expanduser()
     if path.is_dir():
         return model_size(path)
-    try:  # a Hub id whose config is cached; otherwise model_size's default (a large pretrained model)
+    try:
         from huggingface_hub import try_to_load_from_cache
 
         cached = try_to_load_from_cache(name, "config.json")

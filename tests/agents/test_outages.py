@@ -10,25 +10,12 @@ from rich.console import Console
 from posttrain.agents.data_engineer.tools import make_data_engineer_tools
 from posttrain.agents.librarian.tools import make_librarian_tools
 from posttrain.orchestrator.console import ConsoleView
-from posttrain.run.config import RunConfig
-from posttrain.run.context import RunContext
-from posttrain.run.events import EventBus, Notice
-from posttrain.run.ledger import IterationRecord, Ledger
-from posttrain.run.workspace import RunWorkspace
+from posttrain.run.events import Notice
 from tests.conftest import Recorded
 
 
 S2, ARXIV, HF = "/graph/v1/paper/search", "/api/query", "/api/papers/search"
 DEAD = "http://127.0.0.1:9"  # the discard port: connection refused at once
-
-
-@pytest.fixture
-def ctx(tmp_path, tiny_model_path):
-    cfg = RunConfig(goal="Teach the base model 2-digit addition", benchmark="arithmetic:digits=2,n_eval=40",
-                    run_dir=str(tmp_path / "run"))
-    ledger = Ledger(iterations=[IterationRecord(index=0, phase="work")])
-    return RunContext(config=cfg, workspace=RunWorkspace.create(tmp_path / "run"), ledger=ledger, bus=EventBus(),
-                      base_model_path=str(tiny_model_path))
 
 
 @pytest.fixture

@@ -12,24 +12,12 @@ from autogen_ext.models.replay import ReplayChatCompletionClient
 
 from posttrain.agents.manager.tools import make_manager_tools
 from posttrain.agents.specialist import builtin_factories
-from posttrain.run.config import RunConfig
-from posttrain.run.context import RunContext
-from posttrain.run.events import EventBus, ScoreReported
-from posttrain.run.ledger import IterationRecord, Ledger
-from posttrain.run.workspace import RunWorkspace
+from posttrain.run.events import ScoreReported
+from posttrain.run.ledger import IterationRecord
 
 
 TOOL_INFO = {"vision": False, "function_calling": True, "json_output": False, "family": ModelFamily.UNKNOWN,
              "structured_output": False}
-
-
-@pytest.fixture
-def ctx(tmp_path, tiny_model_path):
-    cfg = RunConfig(goal="Teach the base model 2-digit addition", benchmark="arithmetic:digits=2,n_eval=40",
-                    run_dir=str(tmp_path / "run"))
-    ledger = Ledger(iterations=[IterationRecord(index=0, phase="work")])
-    return RunContext(config=cfg, workspace=RunWorkspace.create(tmp_path / "run"), ledger=ledger, bus=EventBus(),
-                      base_model_path=str(tiny_model_path))
 
 
 def test_every_tool_is_documented_and_typed(ctx):

@@ -46,7 +46,11 @@ class ModelSize(BaseModel):
 def model_size(model_dir: str | Path) -> ModelSize:
     """Size facts from a model directory's config.json; a missing config reads as a large pretrained model."""
     config_path = Path(model_dir) / "config.json"
-    cfg = json.loads(config_path.read_text()) if config_path.exists() else {}
+    return size_from_config(json.loads(config_path.read_text()) if config_path.exists() else {})
+
+
+def size_from_config(cfg: dict) -> ModelSize:
+    """Size facts from a transformers config as a dict (missing keys read as a large pretrained model)."""
     hidden, layers = int(cfg.get("hidden_size", 4096)), int(cfg.get("num_hidden_layers", 32))
     vocab = int(cfg.get("vocab_size", 32_000))
     parameters = 12 * hidden * hidden * layers + vocab * hidden
