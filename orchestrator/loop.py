@@ -180,7 +180,8 @@ class IterationLoop:
                 continue
             self.ctx.bus.publish(AgentMessage(iteration=it.index, phase=phase, message=item))
             messages.append(item)
-            if phase == "work" and type(item).__name__ == "ToolCallExecutionEvent":
+            # a tool ended by a stop request finished nothing: resume must redo it, so no step checkpoint then
+            if phase == "work" and type(item).__name__ == "ToolCallExecutionEvent" and not self.ctx.cancel.is_set():
                 await self.checkpoint(step=True)  # data, training or evaluation is in the ledger: never redo it
         return messages
 

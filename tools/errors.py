@@ -16,6 +16,10 @@ class ToolError(PosttrainError):
     """A tool could not do its job; the message tells the agent what to try next."""
 
 
+class Stopped(ToolError):
+    """The user asked the run to stop (Ctrl-C, SIGTERM); a long tool ends at its next progress tick."""
+
+
 class NetworkError(ToolError):
     """A remote API could not be reached or refused the request."""
 

@@ -122,7 +122,7 @@ def make_data_engineer_tools(ctx: RunContext) -> list[Callable]:
         spec = spec.model_copy(update={
             "decontaminate_against": list(dict.fromkeys([*spec.decontaminate_against, bench])),
             "label_check": spec.label_check or bench})
-        artifact = _build_dataset(spec, ctx.artifacts / "data", progress=ctx.progress)
+        artifact = _build_dataset(spec, ctx.artifacts / "data", progress=ctx.progress_or_stop)
         ctx.iteration.dataset = artifact
         return BuiltDataset(summary=artifact.describe(), path=artifact.path, n_rows=artifact.n_rows,
                             label_accuracy=artifact.label_accuracy)

@@ -37,7 +37,8 @@ def make_evaluator_tools(ctx: RunContext) -> list[Callable]:
         iteration = ctx.iteration
         model = ctx.model_to_evaluate()
         previous_best, best_iteration = ctx.ledger.best()
-        report = evaluate_model(model, ctx.benchmark, ctx.artifacts / "eval", limit=limit, progress=ctx.progress)
+        report = evaluate_model(model, ctx.benchmark, ctx.artifacts / "eval", limit=limit,
+                                progress=ctx.progress_or_stop)
         score = Score(score=report.score, n=report.n, ci95=tuple(report.ci95), report=report.path,
                       checkpoint=model if iteration.index > 0 else None)
         comparison = None
@@ -72,7 +73,7 @@ def make_evaluator_tools(ctx: RunContext) -> list[Callable]:
                             "checkpoints, never written into a model cache")
         iteration = ctx.iteration
         check = _check_decoding(model, ctx.benchmark, ctx.artifacts / "decoding", limit=limit,
-                                seed=ctx.config.seed, progress=ctx.progress)
+                                seed=ctx.config.seed, progress=ctx.progress_or_stop)
         iteration.decoding = check.describe()
         chosen = next(c for c in check.candidates if c.name == check.chosen)
         if iteration.index > 0 and iteration.evaluation and chosen.name != check.candidates[0].name \

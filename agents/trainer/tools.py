@@ -60,7 +60,7 @@ def make_trainer_tools(ctx: RunContext) -> list[Callable]:
         if method == "rft":
             rft = build_rft_dataset(model, items_from_dataset(dataset), ctx.benchmark, ctx.artifacts / "rft-data",
                                     samples_per_prompt=samples_per_prompt, seed=ctx.config.seed + iteration.index,
-                                    progress=ctx.progress)
+                                    progress=ctx.progress_or_stop)
             dataset, rows = rft.path, rft.n_rows
         budget = ctx.remaining_s()
         common = dict(base_model=model, dataset=dataset, learning_rate=learning_rate,

@@ -54,6 +54,16 @@ class RunContext:
         """A `ProgressFn` that publishes on the event bus (the console draws the bar)."""
         self.bus.publish(Progress(iteration=self.iteration.index, task=task, completed=completed, total=total, info=info))
 
+    def progress_or_stop(self, task: str, completed: float, total: float | None = None, **info: Any) -> None:
+        """`progress` for tools with no cancel of their own (evaluation, data building, sampling): once the user asks
+        the run to stop, the tool ends at its next tick instead of holding the exit until it finishes."""
+        from posttrain.tools.errors import Stopped
+
+        if self.cancel.is_set():
+            raise Stopped(f"stopped during '{task}' at {completed:g}/{total if total is not None else '?'}: "
+                          "the run is stopping; resume redoes this step")
+        self.progress(task, completed, total, **info)
+
     def model_for_next_training(self, init_from: str) -> str:
         """The checkpoint a training run starts from: base, best-scoring, or latest trained (falls back to base)."""
         chosen = {"best": self.ledger.best_checkpoint, "latest": self.ledger.latest_checkpoint}.get(init_from)

@@ -111,3 +111,53 @@ def test_one_signal_during_training_stops_quietly_and_resume_finishes(sig, tmp_p
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] in ("goal_met", "max_iterations")
     assert summary["iterations"][1]["training"]["status"] == "succeeded"
+
+
+def wait_for_tool(run_dir: Path, proc: subprocess.Popen, tool: str, iteration: int, timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    transcript = run_dir / "transcript.jsonl"
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"the run ended (exit {proc.returncode}) before {tool} was called"
+        if transcript.exists():
+            for line in transcript.read_text().splitlines():
+                record = json.loads(line) if line.strip() else {}
+                if (record.get("type") == "ToolCallRequestEvent" and record.get("iteration") == iteration
+                        and any(call.get("name") == tool for call in record.get("content", []))):
+                    return
+        time.sleep(0.2)
+    pytest.fail(f"{tool} was never called")
+
+
+@pytest.mark.slow
+def test_one_signal_during_evaluation_ends_the_evaluation_at_its_next_batch(tmp_path):
+    """Evaluation has no Ray task to kill: the stop request ends it at its next progress tick, so the exit does not
+    wait for thousands of items; the interrupted step is not checkpointed, so resume redoes it."""
+    task = tmp_path / "task"
+    task.mkdir()
+    # 20k items the untrained tiny model answers with a full context of noise: minutes of generation on 2 CPUs
+    items = [{"question": f"Repeat the word number {i} backwards and then forwards twice", "answer": str(i)}
+             for i in range(20_000)]
+    (task / "eval.jsonl").write_text("".join(json.dumps(item) + "\n" for item in items))
+    (task / "train.jsonl").write_text("".join(json.dumps(item) + "\n" for item in items[:50]))
+    run_dir = tmp_path / "run"
+    proc = cli("run", "Teach the base model to repeat numbers", "--benchmark", str(task / "eval.jsonl"),
+               "--train-data", str(task / "train.jsonl"), "--max-iterations", "1", "--run-dir", str(run_dir),
+               run_dir=run_dir)
+    try:
+        wait_for_tool(run_dir, proc, "evaluate_checkpoint", iteration=0)
+        time.sleep(3)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=STOP_WITHIN_S + 30)
+        took = time.monotonic() - sent
+    finally:
+        end(proc)
+    log = (tmp_path / "run-run.log").read_text()
+    assert code == 130, log[-3000:]
+    assert took < 15, f"took {took:.1f} s to stop during evaluation"
+    print(f"stopped during evaluation in {took:.1f} s")
+    assert "Traceback" not in log, log[-3000:]
+    assert not list((run_dir / "artifacts").glob("0/eval/*.json")), "the evaluation finished instead of stopping"
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["status"] == "stopped"
+    assert state["ledger"]["iterations"][0].get("evaluation") is None  # not recorded: resume evaluates again
