@@ -129,7 +129,12 @@ def _run_app(argv: list[str] | None) -> int:
         return 130
     except typer.Exit as exc:
         return exc.exit_code
-    except Exception as exc:  # click's usage errors and aborts
+    except Exception as exc:  # click's usage errors and aborts, a full disk
+        from posttrain.tools.errors import out_of_space
+
+        if out_of_space(exc):  # an environment failure, not a bug: one line, what to do, no traceback
+            print(f"error: {out_of_space(exc)}", file=sys.stderr)  # noqa: T201
+            return 1
         if isinstance(exc, _click_errors("UsageError")):
             print(_usage_line(exc), file=sys.stderr)  # noqa: T201
             return 2

@@ -231,11 +231,24 @@ class IterationLoop:
             if done:
                 task += f"\nResumed after an interruption. Already done (do not redo): {done}. Continue from there."
         messages = await self._stream(team.work.run_stream(task=task, cancellation_token=self._stop_token), it, "work")
+        self._fail_if_disk_full(it, messages)
         for message in messages:  # plug-ins' last word, so their debate turns can quote their tools' results
             spec = team.specialists.get(getattr(message, "source", ""))
             if spec is not None and not spec.builtin and hasattr(message, "to_text"):
                 it.reports[spec.name] = message.to_text()[:600]
         await self._complete_measurement(it)
+
+    @staticmethod
+    def _fail_if_disk_full(it: IterationRecord, messages: list) -> None:
+        """A full disk fails every later step too: end the run now (resumable) rather than plan around it."""
+        from posttrain.tools.errors import DiskFull, out_of_space
+
+        errors = [it.training.error if it.training else None]
+        errors += [result.content for m in messages if type(m).__name__ == "ToolCallExecutionEvent"
+                   for result in m.content if result.is_error]
+        for error in errors:
+            if error and out_of_space(error):
+                raise DiskFull(out_of_space(error))
 
     @staticmethod
     def _done_steps(it: IterationRecord) -> str:
