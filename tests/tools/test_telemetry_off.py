@@ -61,3 +61,22 @@ def test_defaults_never_override_the_user():
     assert env["HF_HUB_DISABLE_TELEMETRY"] == "0"
     assert {k: v for k, v in env.items() if k != "HF_HUB_DISABLE_TELEMETRY"} == {
         k: v for k, v in TELEMETRY_DEFAULTS.items() if k != "HF_HUB_DISABLE_TELEMETRY"}
+
+
+def _headers_in_a_fresh_process(server, tmp_path, telemetry_off: bool) -> list[str]:
+    """Build the headers every Hub request carries, in a process that starts as the CLI does."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in TELEMETRY_DEFAULTS and k != "HF_HUB_OFFLINE"}
+    env.update(HF_ENDPOINT=server.url, HF_HOME=str(tmp_path / "hf"), AI_AGENT="someone")
+    code = ("from posttrain.tools.network import disable_telemetry; disable_telemetry(); " if telemetry_off else "")
+    code += "from huggingface_hub.utils import build_hf_headers; build_hf_headers()"
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+    return [r.path for r in server.requests]
+
+
+def test_no_agent_registry_lookup_with_telemetry_off(loopback_server, tmp_path):
+    """huggingface_hub looks up `/api/agent-harnesses` to tag its user agent, only when telemetry is on."""
+    assert not [p for p in _headers_in_a_fresh_process(loopback_server, tmp_path, True) if "agent-harnesses" in p]
+    assert [p for p in _headers_in_a_fresh_process(loopback_server, tmp_path, False) if "agent-harnesses" in p]
