@@ -28,7 +28,7 @@ def run_info(run_dir: Path) -> tuple[dict, dict]:
     return state.get("config", {}), extra
 
 
-def _bench_items(spec: str | None) -> tuple[list, str | None]:
+def bench_items(spec: str | None) -> tuple[list, str | None]:
     if not spec:
         return [], "the run names no benchmark"
     try:
@@ -51,13 +51,14 @@ def run_audit(run_dir: str | Path, *, final_model: str | None = None, checker: s
     checker = checker or extra.get("checker")
     reference = reference or extra.get("test_data")
     base = extra.get("base_model_path")
-    items, note = _bench_items(config.get("benchmark"))
+    items, note = bench_items(config.get("benchmark"))
     checks: list[Check] = []
     if not items and not reference:
         checks.append(Check(name="contamination", status="fail", summary=note or "no test items to check against",
                             fix="pass --reference test_data.json (the benchmark's test items)"))
     else:
-        check = check_contamination_of_run(run_dir, items, checker=checker, reference=reference)
+        used = _used_by(run_dir, Path(final), base) if final else None
+        check = check_contamination_of_run(run_dir, items, checker=checker, reference=reference, used=used)
         if note:
             check.details.setdefault("notes", []).append(note)
         checks.append(check)
@@ -69,7 +70,8 @@ def run_audit(run_dir: str | Path, *, final_model: str | None = None, checker: s
         checks.append(Check(name="model_identity", status="fail", summary=f"base model {base} is not on disk",
                             fix="download the base model and pass the run that used it"))
     else:
-        checks.append(_guarded("model_identity", check_identity, final_path, Path(base)))
+        base_id = (extra.get("task") or {}).get("base_model") or config.get("base_model")
+        checks.append(_guarded("model_identity", check_identity, final_path, Path(base), base_id))
     checks.append(check_hosted_api(run_dir, config))
     checks.append(check_benchmark_lookup(run_dir))
     prompts = [item.prompt for item in items[:2]]
@@ -84,6 +86,14 @@ def run_audit(run_dir: str | Path, *, final_model: str | None = None, checker: s
 
         write_json_atomic(run_dir / "audit.json", report.model_dump(mode="json"))
     return report
+
+
+def _used_by(run_dir: Path, final: Path, base: str | None) -> set[str] | None:
+    """The run's training sets final_model descends from (its package marker names the checkpoint)."""
+    from posttrain.orchestrator.ptb.lineage import used_sets
+    from posttrain.orchestrator.ptb.package import packaged_source
+
+    return used_sets(run_dir, packaged_source(final).get("source") or final, base)
 
 
 def _guarded(name: str, fn, *args, **kwargs) -> Check:

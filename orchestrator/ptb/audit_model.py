@@ -5,7 +5,8 @@ Layer-wise statistics, per weight matrix: the relative change ||W - W0|| / ||W0|
 Training moves weights but keeps them correlated with where they started (fine-tuning: cosine near 1; even a
 tiny model trained from a random init for minutes keeps about 0.6); another model of the same shape (another
 random init, an unrelated checkpoint) has cosine near 0 in every matrix. An official instruct checkpoint of the
-same base does descend from it, so statistics alone cannot tell it from heavy fine-tuning: that limit is stated.
+same base does descend from it, so statistics alone cannot tell it from heavy fine-tuning: audit_origin.py adds
+the evidence an instruct download carries (names, tokenizer, generation config, a cached instruct sibling).
 """
 
 import json
@@ -73,7 +74,9 @@ def weight_stats(final: Path, base: Path) -> dict[str, Any]:
             "median_cosine": statistics.median(cosines) if cosines else 1.0, "min_cosine": min(cosines, default=1.0)}
 
 
-def check_identity(final: Path, base: Path) -> Check:
+def check_identity(final: Path, base: Path, base_id: str | None = None) -> Check:
+    """Same config as the base, weights descended from it, and no sign of an official instruct checkpoint
+    (audit_origin: names, tokenizer, generation config, a cached instruct sibling's weights)."""
     name = "model_identity"
     if not (final / "config.json").is_file():
         return Check(name=name, status="fail", summary=f"{final} has no config.json",
@@ -88,7 +91,7 @@ def check_identity(final: Path, base: Path) -> Check:
                      fix="hand in a checkpoint trained from the base model (same architecture and vocabulary)")
     stats = weight_stats(final, base)
     details = {"config": mine, **stats, "limit": "an instruct checkpoint of the same base also descends from it; "
-               "statistics cannot tell it from heavy fine-tuning"}
+               "statistics alone cannot tell it from heavy fine-tuning (the origin signals can)"}
     if stats["missing"] or stats["extra"] or stats["reshaped"]:
         return Check(name=name, status="fail", details=details,
                      summary=f"tensors differ from the base: missing {stats['missing'][:3]}, extra "
@@ -101,6 +104,23 @@ def check_identity(final: Path, base: Path) -> Check:
                      fix="hand in a model fine-tuned from the base model only")
     summary = (f"same config; {stats['matrices']} matrices keep cosine {stats['median_cosine']:.2f} (median) to the "
                f"base, relative change {stats['median_relative_change']:.3f}")
+    from posttrain.orchestrator.ptb.audit_origin import origin_signals
+
+    signals = origin_signals(final, base, base_id)
+    details["origin_signals"] = signals
+    failed = [s for s in signals if s["severity"] == "fail"]
+    if failed:
+        return Check(name=name, status="fail", details=details,
+                     summary="final_model looks like an official instruct checkpoint: "
+                             + "; ".join(f"{s['signal']}: {s['evidence']}" for s in failed[:2]),
+                     fix="hand in a model post-trained from the base model only (posttrain ptb hands in the base "
+                         "or its own checkpoints)")
+    warned = [s for s in signals if s["severity"] == "warn"]
+    if warned:
+        return Check(name=name, status="warn", details=details,
+                     summary=summary + "; " + "; ".join(f"{s['signal']}: {s['evidence']}" for s in warned[:2]),
+                     fix="check where those files came from: posttrain writes the base's tokenizer files and the "
+                         "decoding check's generation_config.json")
     if stats["median_relative_change"] > LARGE_CHANGE:
         return Check(name=name, status="warn", summary=summary + " (weights mostly replaced)", details=details,
                      fix="check the training: such a change is unusual for post-training")

@@ -3,7 +3,8 @@
 - hosted API: the run's dataset cards (sources, generation, transformations) and its teacher must name no hosted
   model endpoint. The brain may be hosted (it is the agent deciding what to do); it must not be a data source.
 - benchmark lookup: every tool call in `transcript.jsonl` (the Librarian's and DataEngineer's searches included)
-  is matched against a block list of PostTrainBench pages, leaderboards and traces.
+  is matched against the query block list (tools/query_guard.py); a match the guard refused at query time (on
+  record in `refused_queries.jsonl`) is clean, a match that was sent is a violation.
 """
 
 import json
@@ -21,26 +22,18 @@ HOSTED = re.compile(
     r"|\b(?:openai|anthropic|hf|together|openrouter|gemini|groq|mistral|deepseek):[\w./-]+"
     r"|\bgpt-(?:3\.5|4|4o|4\.1|5)[\w.-]*|\bo[134]-(?:mini|preview)\b|\bclaude-[\w.-]+|\bgemini-[\d.]+[\w.-]*",
     re.I)
-# squashed (lower case, letters and digits only) so spacing, dashes and case cannot hide a term
-BLOCKED_SQUASHED = ("posttrainbench", "posttrainingbench", "aisagroup", "ptbleaderboard", "ptbtrace")
-BLOCKED_PATTERNS = (re.compile(r"\bptb\b.{0,40}\b(?:leaderboard|traces?|results?|scores?)\b", re.I),
-                    re.compile(r"post[\s_-]?train\w*.{0,40}\bleaderboard", re.I))
 BLOCKED_DOMAINS = ("posttrainbench.com", "posttrainbench.github.io")
 
 
 def blocked_term(text: str) -> str | None:
-    """The block-list term `text` hits, or None."""
-    squashed = re.sub(r"[^a-z0-9]", "", text.lower())
-    for term in BLOCKED_SQUASHED:
-        if term in squashed:
-            return term
-    for pattern in BLOCKED_PATTERNS:
-        if match := pattern.search(text):
-            return match.group(0)
-    return None
+    """The built-in block-list term `text` hits (tools/query_guard's PostTrainBench rules), or None."""
+    from posttrain.tools.query_guard import match
+
+    found = match(text)
+    return found[1] if found else None
 
 
-def _card_header(path: Path) -> dict[str, Any]:
+def card_header(path: Path) -> dict[str, Any]:
     import yaml
 
     text = path.read_text(encoding="utf-8")
@@ -57,7 +50,7 @@ def check_hosted_api(run_dir: Path, config: dict) -> Check:
     cards = sorted(Path(run_dir, "artifacts").glob("*/**/README.md"))
     hits: list[str] = []
     for card in cards:
-        info = _card_header(card).get("posttrain") or {}
+        info = card_header(card).get("posttrain") or {}
         record = {key: info.get(key) for key in ("sources", "generation", "transformations", "teacher")}
         for match in HOSTED.finditer(json.dumps(record, default=str)):
             hits.append(f"{card.relative_to(run_dir)}: {match.group(0)}")
@@ -95,25 +88,39 @@ def tool_calls(run_dir: Path) -> list[dict[str, Any]]:
     return calls
 
 
-def check_benchmark_lookup(run_dir: Path) -> Check:
-    from posttrain.tools.papers import Blocklist
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
 
-    calls = tool_calls(run_dir)
-    hits = []
+
+def check_benchmark_lookup(run_dir: Path) -> Check:
+    """A blocked tool call the query guard refused (RUN/refused_queries.jsonl) is clean: nothing was sent. A blocked
+    call with no refusal on record reached the network: that is the violation."""
+    from posttrain.tools.query_guard import read_refusals
+
+    calls, refusals = tool_calls(run_dir), read_refusals(run_dir)
+    refused_queries = [_squash(r.get("query", "")) for r in refusals]
+    refused, reached = [], []
     for call in calls:
         term = blocked_term(call["arguments"])
-        if term:
-            hits.append(f"{call['source']} {call['tool']}({call['arguments'][:80]}) in iteration "
-                        f"{call['iteration']}: {term!r}")
-    papers = Blocklist.from_env()
-    enforced = [d for d in BLOCKED_DOMAINS if d in papers.domains]
-    details = {"tool_calls": len(calls), "hits": hits[:20], "blocked_terms": list(BLOCKED_SQUASHED),
-               "papers_blocklist_domains": enforced,
-               "note": "tools/papers blocks domains and paper ids at request time (POSTTRAIN_PAPERS_BLOCKLIST); it "
-                       "has no query-term block list, so query terms are audited here after the fact"}
-    if hits:
+        if not term:
+            continue
+        line = f"{call['source']} {call['tool']}({call['arguments'][:80]}) in iteration {call['iteration']}: {term!r}"
+        squashed = _squash(call["arguments"])
+        (refused if any(q and q in squashed for q in refused_queries) else reached).append(line)
+    details = {"tool_calls": len(calls), "hits": reached[:20], "refused_at_query_time": refused[:20],
+               "refusals": refusals[:20], "blocked_terms": "tools/query_guard.PTB_RULES",
+               "note": "the query guard refuses blocked queries before any request (papers search and fetch, Hub "
+                       "dataset search and inspection, data discovery) and records each in refused_queries.jsonl"}
+    if reached:
         return Check(name="benchmark_lookup", status="fail", details=details,
-                     summary=f"{len(hits)} tool call(s) asked for PostTrainBench: {hits[0]}",
-                     fix="the run looked the benchmark up; judges zero such runs: redo the run without that query")
+                     summary=f"{len(reached)} tool call(s) asked for PostTrainBench and reached the network: "
+                             f"{reached[0]}",
+                     fix="the run looked the benchmark up; judges zero such runs: redo it with the query block list "
+                         "on (POSTTRAIN_QUERY_BLOCKLIST=ptb; posttrain ptb sets it)")
+    if refusals:
+        return Check(name="benchmark_lookup", status="pass", details=details,
+                     summary=f"{len(calls)} tool call(s); {len(refusals)} blocked quer"
+                             f"{'y' if len(refusals) == 1 else 'ies'} refused at query time, nothing sent "
+                             f"({refusals[0].get('surface')}: {refusals[0].get('query', '')[:60]!r})")
     return Check(name="benchmark_lookup", status="pass", details=details,
                  summary=f"{len(calls)} tool call(s), none asked for PostTrainBench pages, leaderboards or traces")

@@ -6,6 +6,7 @@ learns in a minute."""
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -72,7 +73,7 @@ def make_task_folder(root: Path, model: Path, *, seconds: int, n_train: int = 12
     deadline = int(time.time()) + seconds
     (task / "timer.sh").write_text(f"#!/bin/bash\nR=$(( {deadline} - $(date +%s) )); [ $R -lt 0 ] && R=0\n"
                                    "printf 'Remaining time: %02d:%02d:%02d\\n' $((R/3600)) $((R%3600/60)) $((R%60))\n")
-    (task / "evaluate.py").write_text("print('accuracy: see posttrain eval')\n")
+    shutil.copyfile(REPO / "tests" / "fixtures" / "tasks" / "ptb_evaluate.py", task / "evaluate.py")
     (root / "contamination_check.py").write_text(CHECKER)
     rows = [json.loads(line) for line in files.eval.read_text().splitlines()]
     test_data = [{"question": r["question"], "answer": r["answer"]} for r in rows]
@@ -260,6 +261,28 @@ def test_blocked_lookup_in_the_transcript_is_caught(tmp_path):
     assert blocked_term("post-training data for math") is None
 
 
+def test_a_lookup_refused_at_query_time_is_clean_one_that_was_sent_is_not(tmp_path, monkeypatch):
+    from posttrain.tools import query_guard
+    from posttrain.tools.papers import search_papers
+
+    run = tmp_path / "run"
+    run.mkdir()
+    query = "PostTrainBench leaderboard GSM8K traces"
+    call = {"type": "ToolCallRequestEvent", "source": "Librarian", "iteration": 1, "content": [
+        {"id": "x", "name": "search_papers", "arguments": json.dumps({"query": query})}]}
+    (run / "transcript.jsonl").write_text(json.dumps(call) + "\n")
+    monkeypatch.delenv(query_guard.ENV, raising=False)
+    sent = check_benchmark_lookup(run)  # no refusal on record: the query went out
+    assert sent.status == "fail" and "reached the network" in sent.summary
+    monkeypatch.setenv(query_guard.ENV, "ptb")
+    monkeypatch.setenv(query_guard.LOG_ENV, str(run / query_guard.LOG_NAME))
+    hits = search_papers(query, source="all")  # the real tool, guard on: refused and recorded in the run
+    assert hits.errors[0].startswith("query refused")
+    refused = check_benchmark_lookup(run)
+    assert refused.status == "pass" and "refused at query time" in refused.summary
+    assert refused.details["refused_at_query_time"] and refused.details["hits"] == []
+
+
 def test_packaging_check_loads_and_generates(tmp_path, tiny_model_path):
     out = package_model(tiny_model_path, tmp_path / "final_model")
     assert check_packaging(out, ["sort 12345:"], tiny_model_path).status == "pass"
@@ -287,6 +310,40 @@ def test_failed_contamination_hands_in_the_best_checkpoint_trained_before_it(tmp
     report = AuditReport(run_dir=str(run), final_model=str(out), verdict="fail", checks=[failed], at=0.0)
     assert _remedy(report, packager, run, say=lambda text: None)
     assert packaged_source(out)["source"] == str(checkpoints[0])  # iteration 1 trained before the dirty data
+
+
+# --- the task's evaluate.py ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("body", "status", "metric", "score", "source"), [
+    ("import json,sys; a=sys.argv; json.dump({'accuracy': 0.5, 'stderr': 0.1}, "
+     "open(a[a.index('--json-output-file')+1], 'w'))", "scored", "accuracy", 0.5, "evaluate_metrics.json"),
+    ("import argparse; p=argparse.ArgumentParser(); p.add_argument('--model-path'); p.parse_args(); "
+     "print('Accuracy: 62%')", "scored", "accuracy", 0.62, "stdout"),  # rejects --json-output-file: run again
+    ("import json; print('loading'); print(json.dumps({'gsm8k': {'score': 0.3}}))", "scored", "score", 0.3, "stdout"),
+    ("import json; json.dump({'pass@1': 0.25}, open('metrics.json', 'w'))", "scored", "pass@1", 0.25, "metrics.json"),
+    ("print('done')", "no score", None, None, None),
+    ("import sys; print('accuracy: 0.9'); sys.exit(3)", "failed", "accuracy", 0.9, "stdout")])
+def test_task_eval_reads_each_documented_output_form(tmp_path, body, status, metric, score, source):
+    from posttrain.orchestrator.ptb.task_eval import run_task_eval
+
+    script = tmp_path / "task" / "evaluate.py"
+    script.parent.mkdir()
+    script.write_text(body + "\n")
+    result = run_task_eval(str(script), tmp_path / "final_model", tmp_path / "run" / "ptb", timeout_s=60)
+    assert (result.status, result.metric, result.score) == (status, metric, score), result
+    assert (result.source or "").endswith(source or "")
+    assert json.loads((tmp_path / "run" / "ptb" / "evaluate.json").read_text())["status"] == status
+    assert "--model-path" in (tmp_path / "run" / "ptb" / "evaluate.log").read_text()
+
+
+def test_task_eval_is_stopped_at_its_timeout(tmp_path):
+    from posttrain.orchestrator.ptb.task_eval import run_task_eval
+
+    script = tmp_path / "evaluate.py"
+    script.write_text("import time; print('started', flush=True); time.sleep(30)\n")
+    result = run_task_eval(str(script), tmp_path / "final_model", tmp_path / "ptb", timeout_s=5)
+    assert result.status == "timed out" and result.duration_s < 15
+    assert run_task_eval(str(script), tmp_path, tmp_path / "ptb", timeout_s=2).status == "skipped"
 
 
 # --- end to end through `posttrain ptb` (minutes) ------------------------------------------------------------------
@@ -326,6 +383,11 @@ def test_ptb_end_to_end_respects_time_and_hands_in_a_clean_model(tmp_path, tiny_
     assert summary["best"]["score"] > summary["baseline"]["score"]
     assert packaged_source(task / "final_model")["source"] == summary["best"]["checkpoint"]
     _loads_and_generates(task / "final_model")
+    # the task's own evaluate.py ran on final_model; its score sits beside ours in audit.json and summary.json
+    assert audit["task_eval"]["status"] == "scored", audit["task_eval"]
+    assert audit["task_eval"]["metric"] == "accuracy" and audit["task_eval"]["score"] > summary["baseline"]["score"]
+    assert summary["task_eval"]["posttrain_score"] == summary["best"]["score"]
+    assert "accuracy" in (tmp_path / "run" / "ptb" / "evaluate.log").read_text()
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@ from posttrain.tools.data.formats import MethodFit, propose_fits
 from posttrain.tools.data.load import load_rows
 from posttrain.tools.data.spec import BuildSpec, SourceSpec, TeacherSpec, parse_data_ref
 from posttrain.tools.errors import ConfigError, ToolError
+from posttrain.tools.query_guard import refusal_for
 
 
 if TYPE_CHECKING:
@@ -108,7 +109,9 @@ def _hub_candidates(bench, fmt: str, limit: int) -> list[SourceCandidate]:
         return [SourceCandidate(kind="hub", label=f"Hub search {bench.name!r}", usable=False, evidence=why)]
     own = getattr(getattr(bench, "source", None), "dataset", None)
     found = []
-    for hit in [h for h in hits.datasets if h.id != own][:limit]:  # the benchmark's own repo is candidate (2)
+    # a hit that names PostTrainBench (its traces, its results) is never inspected: the refusal is recorded instead
+    allowed = [h for h in hits.datasets if refusal_for(h.id, surface="data.discover") is None]
+    for hit in [h for h in allowed if h.id != own][:limit]:  # the benchmark's own repo is candidate (2)
         report = inspect_dataset(hit.id, sample_rows=20)
         fit = next((f for f in report.fits if f.method == fmt), None)
         config, _, split = (report.sampled or "default/train").partition("/")

@@ -17,6 +17,7 @@ from posttrain.tools.data.formats import MethodFit, propose_fits
 from posttrain.tools.data.quality import QualityReport, quality_report
 from posttrain.tools.hub.search import hub_api, network_error_text, offline_reason
 from posttrain.tools.hub.viewer import viewer_get
+from posttrain.tools.query_guard import refusal_for
 
 
 MAX_CELL_CHARS = 500
@@ -197,6 +198,9 @@ def inspect_dataset(
     sample_rows = min(max(sample_rows, 1), 100)
     if Path(dataset_id).is_file() or Path(dataset_id).is_dir():  # a local file, save_to_disk or Hub-layout folder
         rows = _local_part(report, Path(dataset_id), sample_rows)
+    elif refusal := refusal_for(dataset_id, surface="hub.inspect_dataset"):  # a PostTrainBench lookup: nothing sent
+        report.errors["hub"] = refusal.message()
+        return report
     else:
         _hub_part(report)
         _viewer_parts(report)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from posttrain.tools.errors import ConfigError
 from posttrain.tools.network import hub_offline_reason
+from posttrain.tools.query_guard import refusal_for
 
 
 SORTS = ("downloads", "likes", "trending_score", "created_at", "last_modified")
@@ -100,12 +101,15 @@ def search_datasets(query: str, *, limit: int = 10, sort: str = "downloads", fil
     ``sort``: downloads | likes | trending_score | created_at | last_modified (descending). ``filter``: a Hub tag
     such as 'task_categories:text-generation' or 'language:en'. ``limit`` ≤ 100. Returns DatasetHits: id,
     downloads, likes, gated, licence, task categories, size category per hit; ``offline``/``errors`` say why the
-    list is empty when the Hub could not be reached (it never raises for that).
+    list is empty when the Hub could not be reached (it never raises for that). A query the query block list forbids
+    (posttrain.tools.query_guard) is refused before any request: no hits, ``errors[0]`` says why.
     """
     if sort not in SORTS:
         raise ConfigError(f"unknown sort {sort!r}; fix: use one of {', '.join(SORTS)}")
     if not 1 <= limit <= 100:
         raise ConfigError(f"limit must be between 1 and 100, got {limit}; fix: pass --limit 10")
+    if refusal := refusal_for(query, surface="hub.search_datasets"):  # before the probe and the request
+        return DatasetHits(query=query, errors=[refusal.message()])
     reason = offline_reason()
     if reason:
         return DatasetHits(query=query, offline=True, errors=[reason])

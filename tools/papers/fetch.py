@@ -5,6 +5,8 @@ Every request of the papers tools goes through ``fetch``. A 200 answer is stored
 ``POSTTRAIN_OFFLINE=1`` nothing is sent: a cache miss raises ``OfflineError``. 429 (honouring Retry-After), 5xx,
 timeouts and connection errors are retried with exponential backoff until ``POSTTRAIN_HTTP_MAX_WAIT_S`` (default
 30 s) of waiting is spent. Other statuses raise ``HttpStatusError`` carrying the body, so each source can explain it.
+Before all that, a URL that looks PostTrainBench up is refused (``posttrain.tools.query_guard``, when switched on):
+nothing is sent and the cache is not read, so a refused lookup returns nothing.
 
 >>> response = fetch("https://export.arxiv.org/api/query?id_list=2402.03300", source="arXiv")
 >>> response.status, response.from_cache
@@ -22,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from posttrain.tools.errors import NetworkError, ToolError
+from posttrain.tools.query_guard import guard
 
 from .blocklist import Blocklist
 
@@ -146,7 +149,9 @@ def fetch(
     min_interval_s: float = 0.0,
     log: FetchLog | None = None,
 ) -> HttpResponse:
-    """One HTTP request through cache, offline switch, blocklist and retries; raises NetworkError subclasses."""
+    """One HTTP request through the query block list, cache, offline switch, blocklist and retries; raises
+    NetworkError subclasses, or QueryRefused (recorded, nothing sent) for a lookup of PostTrainBench."""
+    guard(url, surface=f"papers.fetch ({source})")
     if Blocklist.from_env().blocks_url(url):
         raise BlockedError(f"{source}: {urlsplit(url).hostname} is on the user's blocklist; not requested")
     body = json.dumps(json_body, sort_keys=True).encode() if json_body is not None else None

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Annotated, Literal
 
 from posttrain.tools.errors import PosttrainError, ToolError
+from posttrain.tools.query_guard import active_rules, match, refusal_for
 
 from .arxiv_source import search_arxiv
 from .blocklist import Blocklist
@@ -99,11 +100,14 @@ def search_papers(
     citation_count), deduplicated across sources by arXiv id / DOI. Never raises for network trouble: each failed
     source adds one line to ``errors``. Offline (POSTTRAIN_OFFLINE=1) only cached answers are used and
     ``offline`` is true; ``from_cache`` says every answer came from the on-disk cache. Papers on the user's
-    blocklist are left out.
+    blocklist are left out. A query the query block list forbids (PostTrainBench, its leaderboard, test answers;
+    see posttrain.tools.query_guard) is refused before any source is asked: no papers, ``errors[0]`` says why.
     """
     if source != "all" and source not in SOURCES:
         raise ToolError(f"unknown source '{source}'; use one of: arxiv, s2, hf, all")
     limit = max(1, min(limit, 100))
+    if refusal := refusal_for(query, surface=f"papers.search ({source})"):  # before any source is asked
+        return PaperHits(query=query, papers=[], offline=False, errors=[refusal.message()], from_cache=False)
     names = list(SOURCES) if source == "all" else [source]
     logs = {name: FetchLog() for name in names}
     # The sources are independent services, so they are asked at the same time; results keep the source order.
@@ -123,6 +127,9 @@ def search_papers(
                          f"'{query}'; fix: unset POSTTRAIN_OFFLINE, or use technique_catalogue for built-in papers")
     cached = [log.all_cached for log in logs.values() if log.cache_hits or log.network]
     blocklist = Blocklist.from_env()
-    papers = [p for p in dedupe(_interleave(per_source)) if not blocklist.blocks_paper(p)]
+    rules = active_rules()
+    # a hit about PostTrainBench itself (its paper, its pages) is withheld too: reading it is the lookup
+    papers = [p for p in dedupe(_interleave(per_source)) if not blocklist.blocks_paper(p)
+              and not (rules and match(f"{p.title} {p.url or ''}", rules))]
     from_cache = bool(cached) and all(cached)
     return PaperHits(query=query, papers=papers[:limit], offline=is_offline(), errors=errors, from_cache=from_cache)
