@@ -89,6 +89,9 @@ class IterationLoop:
             it = ctx.ledger.iterations[-1] if ctx.ledger.iterations else None
             if it is not None and it.training is not None and it.training.status == "cancelled":
                 it.training = None  # killed by this stop, not finished: resume trains again
+            for arm in (it.ablation.arms if it is not None and it.ablation else []):
+                if arm.training is not None and arm.training.status == "cancelled":
+                    arm.training = arm.started_at = arm.finished_at = None
             ctx.bus.publish(Notice(level="warning", text="interrupted: state saved, continue with `posttrain resume`"))
             # the team was cut off mid-turn (a tool call without its result): keep its state from the last phase
             # boundary, as after kill -9, so resume replays a consistent conversation
@@ -202,9 +205,15 @@ class IterationLoop:
         await self._stream(team.manager.decider.run_stream(task=turns, output_task_messages=False,
                                                            cancellation_token=self._stop_token), it, "debate")
         if it.plan is None:
+            from posttrain.agents.manager.ablation import detect_resources, plan_ablation
+
             decision = Playbook(ctx, team.specialists).decision()
             it.plan, it.dissent = decision.plan, decision.dissent
-            it.decision = f"(the Manager recorded no valid decision; the playbook's plan is used) {decision.text}"
+            max_arms = ctx.config.max_arms if ctx.config.ablation else 1
+            it.ablation, why = plan_ablation(decision.plan, decision.arms, max_arms=max_arms,
+                                             resources=detect_resources)
+            it.decision = (f"(the Manager recorded no valid decision; the playbook's plan is used) {decision.text} "
+                           f"{why}").strip()
             text = "the Manager recorded no valid decision; using the offline playbook's plan: " + decision.text
             ctx.bus.publish(Notice(level="warning", text=text))
             await self._stream(_said(team.manager.decider.name, text), it, "debate")
@@ -255,6 +264,8 @@ class IterationLoop:
         steps = [f"techniques cited ({', '.join(it.techniques[:3])})" if it.techniques else "",
                  f"data built ({it.dataset.n_rows} rows at {it.dataset.path})" if it.dataset else "",
                  f"training {it.training.status} ({it.training.checkpoint or it.training.error})" if it.training else "",
+                 "ablation arms trained: " + ", ".join(a.name for a in it.ablation.arms if a.trained)
+                 if it.ablation and any(a.trained for a in it.ablation.arms) else "",
                  f"evaluated: score {it.evaluation.describe()}" if it.evaluation else ""]
         return "; ".join(step for step in steps if step)
 

@@ -1,6 +1,7 @@
 """summary.json: the run's result at a glance, rebuilt from the ledger after every iteration."""
 
 from posttrain.run.context import RunContext
+from posttrain.run.ledger import Ablation
 
 
 def build_summary(ctx: RunContext, status: str, reason: str | None = None) -> dict:
@@ -31,6 +32,7 @@ def build_summary(ctx: RunContext, status: str, reason: str | None = None) -> di
             "decoding": it.decoding,
             "blocked": it.blocked,
             "techniques": it.techniques,
+            "ablation": ablation_summary(it.ablation) if it.ablation else None,
             "duration_s": round(it.duration_s, 2),
         })
     objective = cfg.objective.model_dump() if getattr(cfg, "objective", None) else None
@@ -50,3 +52,23 @@ def build_summary(ctx: RunContext, status: str, reason: str | None = None) -> di
         "elapsed_s": round(ctx.elapsed_s(), 1),
         "iterations": iterations,
     }
+
+
+def ablation_summary(ablation: Ablation) -> dict:
+    """The ablation table: per arm its change vs the control, run, score, CI and paired test vs the control."""
+    control = ablation.control.plan
+    arms = []
+    for arm in ablation.arms:
+        t, ev, c = arm.training, arm.evaluation, arm.comparison
+        arms.append({
+            "arm": arm.name, "proposed_by": arm.proposed_by, "changes": arm.changes,
+            "change": arm.change_text(control),
+            "status": t.status if t else "not run", "checkpoint": t.checkpoint if t else None,
+            "trackio_run": f"{t.project}/{t.run_name}" if t else None, "steps": t.summary.get("steps") if t else None,
+            "started_at": arm.started_at, "finished_at": arm.finished_at,
+            "score": ev.score if ev else None, "n": ev.n if ev else None, "ci95": list(ev.ci95) if ev else None,
+            "vs_control": {"diff": c.diff, "ci95": list(c.ci95), "p_value": c.p_value, "significant": c.significant,
+                           "method": c.method} if c else None,
+        })
+    return {"resources": ablation.resources, "winner": ablation.winner, "arms": arms,
+            "table": ablation.describe().splitlines()}

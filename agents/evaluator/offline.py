@@ -16,6 +16,8 @@ def proposal(ctx: RunContext) -> Proposal:
         evidence += f"; paired vs the previous best: {describe_comparison(last.comparison)}"
     if last.decoding:
         evidence += f"; decoding: {last.decoding}"
+    if last.ablation and last.ablation.winner:
+        evidence += f"; iteration {last.index}'s ablation: {last.ablation.verdict()}"
     diff, significant = facts.gain
     if significant and diff > 0:
         return Proposal("Evaluator", evidence + ".", "keep the method, the gain is real", rank=1)
@@ -37,6 +39,9 @@ def request(ctx: RunContext) -> str | None:
     if it.index == 0:
         return f"measure the baseline on {ctx.benchmark.name}." if ctx.ledger.baseline is None else None
     if it.trained and it.evaluation is None:
+        if it.ablation and len(it.ablation.arms) > 1:
+            return ("evaluate every ablation arm on the same items, each paired with the control; the best arm "
+                    "against the best so far (paired test); then check its decoding.")
         return "evaluate the new checkpoint against the best so far (paired test), then check its decoding."
     return None
 

@@ -18,6 +18,8 @@ class EvaluationReport(BaseModel):
     ci95: tuple[float, float]
     report_path: str
     comparison: dict | None = Field(None, description="Paired test against the previous best (None for the baseline).")
+    ablation: list[dict] | None = Field(None, description="The ablation table when arms ran side by side: each arm's "
+                                        "change, score, CI and paired test against the control.")
 
 
 class DecodingReport(BaseModel):
@@ -33,8 +35,13 @@ def make_evaluator_tools(ctx: RunContext) -> list[Callable]:
     def evaluate_checkpoint(limit: Annotated[int | None, "evaluate only the first N items (None = all)"] = None
                             ) -> EvaluationReport:
         """Score this iteration's checkpoint (the base model in iteration 0) on the goal's benchmark with per-item
-        records and a Wilson 95% CI, then run a paired test against the best model so far."""
+        records and a Wilson 95% CI, then run a paired test against the best model so far. After an ablation,
+        every arm is scored on the same items and paired with the control; the best arm is the iteration's result."""
         iteration = ctx.iteration
+        if iteration.index > 0 and iteration.ablation is not None and len(iteration.ablation.arms) > 1:
+            from posttrain.agents.evaluator.ablation import evaluate_arms
+
+            return evaluate_arms(ctx, limit)
         model = ctx.model_to_evaluate()
         previous_best, best_iteration = ctx.ledger.best()
         report = evaluate_model(model, ctx.benchmark, ctx.artifacts / "eval", limit=limit,

@@ -6,8 +6,9 @@ built and the time left; each constant says where it comes from.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from posttrain.agents.manager.ablation import ArmRequest, measurable_dissent
 from posttrain.run.facts import RFT_CONFIDENCE, RFT_MAX_K, RFT_MIN_K, Facts, Proposal, applicable_techniques
 from posttrain.run.ledger import Plan
 
@@ -31,6 +32,8 @@ class Decision:
     plan: Plan
     text: str
     dissent: list[str]
+    arms: list[ArmRequest] = field(default_factory=list)
+    """Dissenting proposals a training run beside the plan could settle (`record_decision` checks the cluster)."""
 
 
 def data_rows(facts: Facts) -> int:
@@ -111,15 +114,19 @@ def decide(facts: Facts, proposals: list[Proposal], seed: int, scale: float = 1.
         plan = plan.model_copy(update={"adopted_from": ", ".join(p.speaker for p in adopted)})
     dissent = [f"{p.speaker}: {p.action}" for p in proposals
                if p.changes and any(getattr(plan, k, None) != v for k, v in p.changes.items())]
-    if scale != 1.0:
+    rescale = scale != 1.0 and facts.rows is None  # data already built was scaled when it was planned
+    if rescale:
         plan = plan.model_copy(update={"n_train": max(10, int(plan.n_train * scale)), "max_steps": plan.max_steps
                                        if plan.epochs else max(1, int(plan.max_steps * scale))})
     text = f"{plan.describe()[0].upper()}{plan.describe()[1:]}, because {plan.rationale.rstrip('.')}."
     for p in adopted:
         text += f" Adopted {p.speaker}'s proposal ({p.why or p.action})."
-    if scale != 1.0:
+    arms, unmeasurable = measurable_dissent(plan, proposals)
+    for reason in unmeasurable:
+        text += f" {reason}."
+    if rescale:
         text += f" (Smoke run: data scaled ×{scale:g}.)"
     if plan.max_steps < NO_CAP:
         text += (f" Steps capped at {plan.max_steps}: this iteration's even share of the "
                  f"{(facts.remaining_s or 0) / 60:.1f} min left at the last measured rate.")
-    return Decision(plan=plan, text=text, dissent=dissent)
+    return Decision(plan=plan, text=text, dissent=dissent, arms=arms)

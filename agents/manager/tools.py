@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ValidationError
 
+from posttrain.agents.manager.ablation import ArmRequest, detect_resources, plan_ablation
 from posttrain.run.context import RunContext
 from posttrain.run.ledger import Plan
 from posttrain.tools.errors import ToolError
@@ -32,8 +33,13 @@ def make_manager_tools(ctx: RunContext) -> list[Callable]:
         technique: Annotated[str, "the technique applied, e.g. 'GRPO (DeepSeekMath)'"] = "",
         paper: Annotated[str, "arXiv id it comes from, e.g. 'arxiv:2402.03300'"] = "",
         adopted_from: Annotated[str, "whose proposal the decision adopts (e.g. 'Trainer')"] = "Manager",
+        ablation_arms: Annotated[list[ArmRequest] | None, "a dissent a training run can settle: each arm is this "
+                                 "plan with the dissenter's fields changed, trained side by side with it and compared "
+                                 "by a paired test; run only when the cluster has room"] = None,
     ) -> RecordedDecision:
-        """Record this iteration's plan and the dissent from the debate. Call exactly once after the debate."""
+        """Record this iteration's plan and the dissent from the debate. Call exactly once after the debate.
+        Give `ablation_arms` when a dissent could be settled by measuring it: the best-scoring arm becomes this
+        iteration's result, and the summary says whether the arms run (cluster room, --max-arms) and why."""
         try:
             plan = Plan(method=method, init_from=init_from, max_steps=max_steps, learning_rate=learning_rate,
                         n_train=n_train, seed=ctx.config.seed + ctx.iteration.index, rationale=rationale,
@@ -43,7 +49,11 @@ def make_manager_tools(ctx: RunContext) -> list[Callable]:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise ToolError(f"invalid plan ({problems}); call record_decision again with valid values") from None
         iteration = ctx.iteration
+        max_arms = ctx.config.max_arms if ctx.config.ablation else 1
+        ablation, why = plan_ablation(plan, list(ablation_arms or []), max_arms=max_arms, resources=detect_resources)
+        decision = f"{decision} {why}".strip()
         iteration.plan, iteration.decision, iteration.dissent = plan, decision, list(dissent)
+        iteration.ablation = ablation
         note = f" Dissent: {'; '.join(dissent)}." if dissent else " No dissent."
         return RecordedDecision(summary=f"Decision for iteration {iteration.index}: {decision}{note}",
                                 plan=plan, dissent=list(dissent))

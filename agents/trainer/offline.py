@@ -49,7 +49,10 @@ def request(ctx: RunContext) -> str | None:
     it = ctx.iteration
     if it.index == 0 or it.plan is None or it.dataset is None or it.training is not None:
         return None
-    return f"run {it.plan.describe()}."
+    arms = it.ablation.arms[1:] if it.ablation else []
+    beside = "; beside it, as concurrent arms: " + ", ".join(f"{a.name} ({a.proposed_by})" for a in arms) if arms \
+        else ""
+    return f"run {it.plan.describe()}{beside}."
 
 
 def work(ctx: RunContext) -> list[tuple[str, dict]]:

@@ -2,7 +2,9 @@
 
 `launch_training` runs SFT, rejection-sampling fine-tuning (sample from the model, keep what the benchmark's scorer
 accepts, SFT on it) or GRPO on this iteration's dataset. With `epochs`, the steps follow from the rows actually built
-and the batch size actually used, so no step count is guessed before the data exists.
+and the batch size actually used, so no step count is guessed before the data exists. When the decision recorded
+ablation arms, the same call trains them side by side with this run (the control) as concurrent Ray tasks
+(`agents/trainer/arms.py`).
 """
 
 import math
@@ -22,6 +24,8 @@ class TrainingReport(BaseModel):
     steps: int = Field(description="Optimizer steps the run was given.")
     metrics_summary: dict
     findings: list[dict]
+    arms: list[dict] = Field(default_factory=list, description="Ablation arms trained side by side: name, status, "
+                             "checkpoint, Trackio run, start and end time.")
 
 
 def steps_for(epochs: float | None, rows: int, per_step: int, max_steps: int) -> int:
@@ -32,9 +36,43 @@ def steps_for(epochs: float | None, rows: int, per_step: int, max_steps: int) ->
 
 
 def make_trainer_tools(ctx: RunContext) -> list[Callable]:
+    from posttrain.run.ledger import Plan
     from posttrain.tools.data.rft import build_rft_dataset, items_from_dataset
     from posttrain.tools.training import GRPOSpec, LoraSpec, SFTSpec, run_training
     from posttrain.tools.training.sizing import model_size, sft_batch_size, uses_lora
+
+    def train(plan: Plan, dataset: str, rows: int, *, label: str, progress=None, num_cpus: float | None = None,
+              num_gpus: float | None = None):
+        """One run of `plan` on `dataset` as a Ray task: (TrainingResult, steps). `label` names its folder
+        (artifacts/<k>/train-<label>) and its Trackio run (iter<k>-<label>)."""
+        iteration = ctx.iteration
+        progress = progress or ctx.progress
+        model = ctx.model_for_next_training(plan.init_from)
+        size = model_size(ctx.base_model_path)
+        if plan.method == "rft":
+            rft = build_rft_dataset(model, items_from_dataset(dataset), ctx.benchmark,
+                                    ctx.artifacts / ("rft-data" if label == "rft" else f"rft-data-{label}"),
+                                    samples_per_prompt=plan.samples_per_prompt, seed=ctx.config.seed + iteration.index,
+                                    progress=progress)
+            dataset, rows = rft.path, rft.n_rows
+        resources = {k: v for k, v in (("num_cpus", num_cpus), ("num_gpus", num_gpus)) if v is not None}
+        common = dict(base_model=model, dataset=dataset, learning_rate=plan.learning_rate,
+                      seed=ctx.config.seed + iteration.index, time_budget_s=ctx.remaining_s(),
+                      lora=LoraSpec() if uses_lora(size) else None, **resources)
+        if plan.method in ("sft", "rft"):
+            batch = sft_batch_size(size)
+            steps = steps_for(plan.epochs, rows, batch, plan.max_steps)
+            # batches are padded to their longest row, so the cap costs nothing: the model's context, within one
+            # GPU's memory for a batch of full-length rows (2k tokens)
+            spec = SFTSpec(**common, max_steps=steps, batch_size=batch, max_length=min(size.max_positions, 2048))
+        else:
+            probe = GRPOSpec(benchmark=ctx.benchmark.spec, base_model=model, dataset=dataset)
+            steps = steps_for(plan.epochs, rows, probe.prompts_per_step, plan.max_steps)
+            spec = GRPOSpec(**common, max_steps=steps, benchmark=ctx.benchmark.spec, beta=plan.beta,
+                            max_completion_length=min(ctx.benchmark.max_new_tokens, size.max_positions // 2))
+        result = run_training(spec, ctx.artifacts / f"train-{label}", project=ctx.workspace.root.name,
+                              run_name=f"iter{iteration.index}-{label}", progress=progress, cancel=ctx.cancel)
+        return result.model_copy(update={"metrics": []}), steps  # the curve stays in metrics.jsonl
 
     def launch_training(
         method: Annotated[Literal["sft", "rft", "grpo"], "sft; rft = sample from the model, keep verified answers, "
@@ -48,41 +86,27 @@ def make_trainer_tools(ctx: RunContext) -> list[Callable]:
     ) -> TrainingReport:
         """Train on this iteration's dataset as a Ray task (tracked in Trackio), then diagnose the run. Needs the
         DataEngineer's dataset first (sft: prompt/completion rows; rft and grpo: prompts with gold answers).
-        Returns status, loss/reward curve summary, checkpoint path and findings."""
+        When the Manager's decision recorded ablation arms, each arm (this run with the dissenter's fields changed)
+        trains side by side with this run as a concurrent Ray task, each its own Trackio run.
+        Returns status, loss/reward curve summary, checkpoint path and findings (and each arm's)."""
         iteration = ctx.iteration
         if iteration.dataset is None:
             raise ToolError("no dataset was built for this iteration; ask the DataEngineer to build one first")
         if learning_rate <= 0 or max_steps < 1:
             raise ToolError("learning_rate must be > 0 and max_steps >= 1; call again with valid values")
-        model = ctx.model_for_next_training(init_from)
-        size = model_size(ctx.base_model_path)
-        dataset, rows = iteration.dataset.path, iteration.dataset.n_rows
-        if method == "rft":
-            rft = build_rft_dataset(model, items_from_dataset(dataset), ctx.benchmark, ctx.artifacts / "rft-data",
-                                    samples_per_prompt=samples_per_prompt, seed=ctx.config.seed + iteration.index,
-                                    progress=ctx.progress_or_stop)
-            dataset, rows = rft.path, rft.n_rows
-        budget = ctx.remaining_s()
-        common = dict(base_model=model, dataset=dataset, learning_rate=learning_rate,
-                      seed=ctx.config.seed + iteration.index, time_budget_s=budget,
-                      lora=LoraSpec() if uses_lora(size) else None)
-        if method in ("sft", "rft"):
-            batch = sft_batch_size(size)
-            steps = steps_for(epochs, rows, batch, max_steps)
-            # batches are padded to their longest row, so the cap costs nothing: the model's context, within one
-            # GPU's memory for a batch of full-length rows (2k tokens)
-            spec = SFTSpec(**common, max_steps=steps, batch_size=batch, max_length=min(size.max_positions, 2048))
-        else:
-            probe = GRPOSpec(benchmark=ctx.benchmark.spec, base_model=model, dataset=dataset)
-            steps = steps_for(epochs, rows, probe.prompts_per_step, max_steps)
-            spec = GRPOSpec(**common, max_steps=steps, benchmark=ctx.benchmark.spec, beta=beta,
-                            max_completion_length=min(ctx.benchmark.max_new_tokens, size.max_positions // 2))
-        result = run_training(spec, ctx.artifacts / f"train-{method}", project=ctx.workspace.root.name,
-                              run_name=f"iter{iteration.index}-{method}", progress=ctx.progress, cancel=ctx.cancel)
-        iteration.training = result.model_copy(update={"metrics": []})  # the curve stays in metrics.jsonl
+        asked = dict(method=method, max_steps=max_steps, learning_rate=learning_rate, init_from=init_from,
+                     epochs=epochs, beta=beta, samples_per_prompt=samples_per_prompt)
+        # the run as asked, unvalidated like the arguments themselves (a diverging learning rate is data, not an error)
+        decided = iteration.plan or Plan.model_construct(n_train=iteration.dataset.n_rows, **asked)
+        plan = decided.model_copy(update=asked)
+        if iteration.ablation is not None and len(iteration.ablation.arms) > 1:
+            from posttrain.agents.trainer.arms import train_arms
+
+            return train_arms(ctx, plan, train)
+        result, steps = train(plan, iteration.dataset.path, iteration.dataset.n_rows, label=method)
+        iteration.training = result
         return TrainingReport(summary=result.describe(), status=result.status, checkpoint=result.checkpoint,
                               steps=steps, metrics_summary=result.summary,
                               findings=[f.model_dump() for f in result.findings])
 
     return [launch_training]
-

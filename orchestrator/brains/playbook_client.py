@@ -124,7 +124,8 @@ class PlaybookClient(ChatCompletionClient):
         decision = self.playbook.decision()
         plan = decision.plan
         return {"decision": decision.text, "dissent": decision.dissent,
-                **plan.model_dump(exclude={"seed"}, exclude_none=True)}
+                **plan.model_dump(exclude={"seed"}, exclude_none=True),
+                "ablation_arms": [arm.model_dump(exclude_none=True) for arm in decision.arms]}
 
     def _delegate(self) -> str:
         """Ask, in team order, the first specialist whose own rule says it has work pending; a specialist asked

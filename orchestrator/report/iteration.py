@@ -1,10 +1,11 @@
-"""One iteration's section of the report: debate, decision, plan diff, data, training curves, findings,
-evaluation and the items that flipped."""
+"""One iteration's section of the report: debate, decision, plan diff, data, training curves, findings, the
+ablation table when arms ran side by side, evaluation and the items that flipped."""
 
 import json
 from pathlib import Path
 
 from posttrain.orchestrator.report import svg
+from posttrain.orchestrator.report.ablation import render_ablation
 from posttrain.orchestrator.report.data import TRAINING_KEYS, RunData
 from posttrain.orchestrator.report.html import (
     MAX_FLIPS,
@@ -239,7 +240,7 @@ def render_iteration(it: dict, previous_plan: dict | None, run: RunData) -> str:
         parts.append(f'<p class="bad">blocked: {e(it["blocked"])}</p>')
     if index > 0:
         parts += [render_debate(it, run), render_plan(it, previous_plan), render_data(it, run),
-                  render_training(it, run)]
+                  render_training(it, run), render_ablation(it)]
     parts.append(render_evaluation(it, run))
     for name, text in (it.get("reports") or {}).items():
         parts.append(f"<h3>{e(name)}</h3><pre>{e(text)}</pre>")

@@ -55,6 +55,10 @@ class RunConfig(BaseModel):
     seed: int = Field(0, description="Seed for data generation and training.")
     playbook_scale: float = Field(1.0, gt=0.0, le=10.0,
                                   description="Scale the offline playbook's steps and data sizes (0.25 = smoke run).")
+    ablation: bool = Field(True, description="Run a measurable dissent as a second arm beside the decision when the "
+                                             "cluster has room (docs/playbook.md); False = never.")
+    max_arms: int = Field(2, ge=1, le=16, description="Most arms trained side by side in one iteration, the "
+                                                      "decision's own included.")
 
     @field_validator("goal")
     @classmethod

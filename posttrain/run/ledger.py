@@ -5,7 +5,8 @@ Tools write into the ledger as they finish, as the typed models they already ret
 describes itself in one place (`describe()`), for debates, summaries and the console alike.
 """
 
-from typing import Literal
+import re
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -71,12 +72,109 @@ def describe_comparison(c: Comparison) -> str:
     return f"Δ {c.diff:+.3f} (95% CI {c.ci95[0]:+.3f}…{c.ci95[1]:+.3f}, p={c.p_value:.3g}, {verdict} at 0.05)"
 
 
+# Plan fields a training run can test side by side on one dataset. n_train only downwards: an arm can train on a
+# prefix of the rows built for the control, never on rows that were not built.
+TESTABLE_FIELDS = ("method", "learning_rate", "epochs", "max_steps", "init_from", "beta", "samples_per_prompt",
+                   "n_train")
+CONTROL = "control"
+
+
+class Arm(BaseModel):
+    """One arm of an ablation: the decision's plan (the control) or the control with one proposal's changes, trained
+    beside the others on the same data and scored on the same items."""
+
+    name: str = Field(description="'control', or the change it tests, e.g. 'learning_rate=0.009'.")
+    proposed_by: str = Field(description="Whose proposal the arm tests (the control: whose plan was adopted).")
+    changes: dict[str, Any] = Field(default_factory=dict, description="Plan fields that differ from the control.")
+    plan: Plan | None = Field(None, description="The plan it trained with (set at launch).")
+    training: TrainingResult | None = Field(None, description="Its run; metrics left in its metrics.jsonl.")
+    started_at: float | None = Field(None, description="Unix time its Ray task was submitted.")
+    finished_at: float | None = Field(None, description="Unix time its run came back.")
+    evaluation: Score | None = None
+    comparison: Comparison | None = Field(None, description="Paired test against the control (None for the control).")
+
+    @property
+    def slug(self) -> str:
+        """The name as a folder and Trackio run name."""
+        return re.sub(r"[^A-Za-z0-9._-]+", "-", self.name).strip("-") or "arm"
+
+    @property
+    def trained(self) -> bool:
+        return bool(self.training and self.training.status == "succeeded" and self.training.checkpoint)
+
+    def change_text(self, control: Plan | None) -> str:
+        if not self.changes:
+            return "— (the decision)"
+        before = control.model_dump() if control else {}
+        return ", ".join(f"{k} {before[k]:g}→{v:g}" if isinstance(v, float) and isinstance(before.get(k), float)
+                         else f"{k} {before[k]}→{v}" if k in before else f"{k}={v}" for k, v in self.changes.items())
+
+    def describe(self, control: Plan | None = None) -> str:
+        """One line of the ablation table."""
+        parts = [f"arm {self.name} ({self.proposed_by}): {self.change_text(control)}"]
+        if self.training is None:
+            parts.append("not trained")
+        elif not self.trained:
+            parts.append(f"training {self.training.status}: {self.training.error}")
+        parts.append(f"score {self.evaluation.describe()}" if self.evaluation else "not evaluated")
+        if self.comparison:
+            parts.append(f"vs control {describe_comparison(self.comparison)}")
+        return "; ".join(parts)
+
+
+class Ablation(BaseModel):
+    """Arms trained side by side as concurrent Ray tasks in one iteration; arms[0] is the control (the decision)."""
+
+    arms: list[Arm]
+    resources: str = Field("", description="How the arms share the cluster, e.g. '1 CPU each of 2'.")
+    winner: str | None = Field(None, description="The arm whose checkpoint is the iteration's result.")
+
+    @property
+    def control(self) -> Arm:
+        return self.arms[0]
+
+    def arm(self, name: str) -> Arm:
+        return next(a for a in self.arms if a.name == name)
+
+    def pick_winner(self) -> Arm | None:
+        """The best arm by score; a tie keeps the control (the decision needs no evidence to stand)."""
+        scored = [a for a in self.arms if a.evaluation is not None]
+        if not scored:
+            return None
+        return max(scored, key=lambda a: (a.evaluation.score, a.name == CONTROL))
+
+    def verdict(self) -> str:
+        """One sentence a debate can quote: which arm won and by how much, paired against the control."""
+        winner = self.arm(self.winner) if self.winner else None
+        if winner is None:
+            return "the ablation has no scored arm yet"
+        others = [a for a in self.arms[1:] if a.comparison]
+        if winner.name == CONTROL:
+            lost = "; ".join(f"arm {a.name} ({a.proposed_by}) Δ {a.comparison.diff:+.3f} vs control, "
+                             f"p={a.comparison.p_value:.3g}" for a in others)
+            return f"the control held ({winner.evaluation.score:.3f})" + (f": {lost}" if lost else "")
+        c = winner.comparison
+        beat = (f" beat the control by Δ {c.diff:+.3f} (95% CI {c.ci95[0]:+.3f}…{c.ci95[1]:+.3f}, p={c.p_value:.3g}, "
+                f"{'significant' if c.significant else 'not significant'} at 0.05)") if c else " won"
+        return (f"arm {winner.name} ({winner.proposed_by}: {winner.change_text(self.control.plan)}){beat}; "
+                "its settings go forward")
+
+    def describe(self) -> str:
+        """The ablation table, one line per arm, then the verdict."""
+        lines = [f"ablation ({len(self.arms)} arms side by side, {self.resources}):"]
+        lines += [f"  {a.describe(self.control.plan)}" for a in self.arms]
+        if self.winner:
+            lines.append(f"  winner: {self.verdict()}")
+        return "\n".join(lines)
+
+
 class IterationRecord(BaseModel):
     """Everything one iteration did, filled in as the work happens."""
 
     index: int
     phase: Literal["debate", "work", "done"] = "debate"
-    plan: Plan | None = None
+    plan: Plan | None = Field(None, description="The plan whose checkpoint is this iteration's result: the decision, "
+                                                "or the ablation arm that beat it.")
     decision: str = ""
     dissent: list[str] = Field(default_factory=list)
     debate: dict[str, str] = Field(default_factory=dict, description="Each speaker's debate turn, by name.")
@@ -90,6 +188,7 @@ class IterationRecord(BaseModel):
     decoding: str | None = Field(None, description="The Evaluator's decoding check, when it ran.")
     blocked: str | None = Field(None, description="Why the work could not proceed (e.g. no training data).")
     reports: dict[str, str] = Field(default_factory=dict, description="Plug-in specialists' work reports.")
+    ablation: Ablation | None = Field(None, description="Arms trained side by side, when the decision ran any.")
     duration_s: float = 0.0
 
     @property
@@ -109,7 +208,8 @@ class IterationRecord(BaseModel):
             parts.append(f"score {self.evaluation.describe()}")
         if self.comparison:
             parts.append(f"vs best {describe_comparison(self.comparison)}")
-        return f"iteration {self.index}: " + "; ".join(parts)
+        line = f"iteration {self.index}: " + "; ".join(parts)
+        return line + ("\n" + self.ablation.describe() if self.ablation and self.ablation.winner else "")
 
 
 class Ledger(BaseModel):
