@@ -185,9 +185,20 @@ class PlaybookClient(ChatCompletionClient):
             calls = []
         if calls:
             return [self._call(name, args) for name, args in calls]
-        if last is not None:
-            return self._reflect(last)
+        if last is not None:  # every result of this turn's tool calls, not only the last (evaluation, then decoding)
+            return " ".join(self._reflect(result) for result in _this_turns_results(messages))
         return f"I have no tool for this step. [offline playbook, role {self.role}]"
+
+
+def _this_turns_results(messages: Sequence[LLMMessage]) -> list[FunctionExecutionResultMessage]:
+    """The tool results at the end of the conversation: this agent's calls since the last spoken message."""
+    results = []
+    for message in reversed(messages):
+        if isinstance(message, FunctionExecutionResultMessage):
+            results.append(message)
+        elif not (isinstance(message, AssistantMessage) and isinstance(message.content, list)):
+            break
+    return results[::-1]
 
 
 def _no_required_args(func: Any) -> bool:

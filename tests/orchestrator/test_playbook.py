@@ -181,3 +181,27 @@ def test_plugin_without_offline_rule_speaks_from_measurements_or_abstains(ctx):
     said = playbook(ctx, {"Critic": critic}).proposal("Critic")
     assert "iteration 1 scored 0.300" in said.evidence and "power is fine" in said.evidence
     assert "follow the plan" not in said.text()
+
+
+def test_a_work_turn_reports_every_tool_result_of_the_turn_not_only_the_last():
+    """The Evaluator evaluates, then checks decoding: its spoken turn must carry both (the score and any ablation
+    table, then the decoding), not only the decoding check."""
+    from autogen_core import FunctionCall
+    from autogen_core.models import (AssistantMessage, FunctionExecutionResult, FunctionExecutionResultMessage,
+                                     UserMessage)
+
+    from posttrain.orchestrator.brains.playbook_client import _this_turns_results
+
+    def call(name):
+        return AssistantMessage(content=[FunctionCall(id=name, name=name, arguments="{}")], source="Evaluator")
+
+    def result(name, summary):
+        return FunctionExecutionResultMessage(content=[FunctionExecutionResult(
+            call_id=name, name=name, content=json.dumps({"summary": summary}), is_error=False)])
+
+    earlier = [call("old"), result("old", "an earlier turn")]
+    messages = [*earlier, UserMessage(content="@Evaluator evaluate", source="Manager"),
+                call("evaluate_checkpoint"), result("evaluate_checkpoint", "Score 0.9; ablation: arm lr won"),
+                call("check_decoding"), result("check_decoding", "greedy kept")]
+    turn = _this_turns_results(messages)
+    assert [m.content[0].name for m in turn] == ["evaluate_checkpoint", "check_decoding"]
