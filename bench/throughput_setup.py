@@ -5,8 +5,12 @@ words with lengths uniform in [min_len, max_len] tokens::
 
     model_dir = build_bench_model(Path("/tmp/bench/model"), size="335m")
     docs = make_documents(1200, 64, 1024, vocab=32768, seed=0)
+
+`run_variants_isolated` runs each variant in its own process; `write_record` writes the JSON record a run leaves
+in bench/results/ (card, versions, date, command, figures).
 """
 
+import os
 import random
 from pathlib import Path
 
@@ -60,16 +64,52 @@ def make_documents(n: int, min_len: int, max_len: int, vocab: int, seed: int = 0
     return docs
 
 
-def run_variants_isolated(script: str, argv: list[str], variants: list[str], timeout_s: float,
-                          out: Path | None) -> None:
-    """Run each variant as `script ... --one VARIANT` in its own process, so a crash (e.g. torch.compile) or an
-    exhausted GPU in one variant cannot take the others down. Prints one JSON row per variant, appends to `out`."""
+def environment() -> dict:
+    """Card, versions and date of this measurement, for the record beside its figures."""
+    import datetime
+    import importlib.metadata as md
+    import platform
+
+    import torch
+
+    versions = {}
+    for name in ("torch", "transformers", "trl", "accelerate", "peft", "liger-kernel", "vllm", "flash-attn", "ray"):
+        try:
+            versions[name] = md.version(name)
+        except md.PackageNotFoundError:
+            versions[name] = None
+    cuda = torch.cuda.is_available()
+    return {"date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "python": platform.python_version(),
+            "card": torch.cuda.get_device_name() if cuda else f"cpu ({os.cpu_count()} cores)",
+            "gpus": torch.cuda.device_count() if cuda else 0, "versions": versions}
+
+
+def write_record(out: Path, bench: str, rows: list[dict], **extra) -> dict:
+    """One JSON file per run: what ran (command), where (card, versions, date) and every figure (rows)."""
     import json
-    import os
+    import shlex
+    import sys
+
+    argv = [f"bench/{Path(sys.argv[0]).name}", *sys.argv[1:]]
+    record = {"bench": bench, "command": "python " + " ".join(shlex.quote(a) for a in argv), **environment(),
+              **extra, "rows": rows}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=1))
+    return record
+
+
+def run_variants_isolated(script: str, argv: list[str], variants: list[str], timeout_s: float,
+                          out: Path | None, bench: str = "") -> list[dict]:
+    """Run each variant as `script ... --one VARIANT` in its own process, so a crash (e.g. torch.compile) or an
+    exhausted GPU in one variant cannot take the others down. Prints one JSON row per variant; with `out`, writes
+    the whole run as one JSON record (`write_record`) after each variant, so a timeout keeps the rows so far."""
+    import json
     import subprocess
     import sys
     import time
 
+    rows = []
     for variant in variants:
         start = time.monotonic()
         try:
@@ -83,6 +123,7 @@ def run_variants_isolated(script: str, argv: list[str], variants: list[str], tim
             row = {"variant": variant, "error": f"timed out after {timeout_s}s"}
         row["wall_s"] = round(time.monotonic() - start, 1)
         print(json.dumps(row), flush=True)  # noqa: T201 - bench output
+        rows.append(row)
         if out:
-            with out.open("a") as handle:
-                handle.write(json.dumps(row) + "\n")
+            write_record(out, bench or Path(script).stem, rows)
+    return rows

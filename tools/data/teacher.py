@@ -251,6 +251,9 @@ def generate_samples(
         samples, duration = _vllm(model, prompts, chat=chat, **kwargs)
     else:
         samples, duration = _transformers(model, prompts, batch_size=batch_size, chat=chat, **kwargs)
+    from posttrain.tools.evaluation.backends import release_gpu_memory
+
+    release_gpu_memory()  # the sampler's model is gone: give its cached GPU memory back before training starts
     load_s = max(0.0, time.perf_counter() - started - duration)
     samples = [[cut_at_stop(text, stop) for text in group] for group in samples]
     return TeacherSamples(

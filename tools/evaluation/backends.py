@@ -261,6 +261,22 @@ def generate(model: str, prompts: list[str], settings: GenerationSettings | None
     chosen = resolve_backend(backend)
     if not prompts:
         return Generation(texts=[], backend=chosen, duration_s=0.0)
-    if chosen == "vllm":
-        return _generate_vllm(model, prompts, settings)
-    return _generate_transformers(model, prompts, settings, progress)
+    try:
+        if chosen == "vllm":
+            return _generate_vllm(model, prompts, settings)
+        return _generate_transformers(model, prompts, settings, progress)
+    finally:
+        release_gpu_memory()
+
+
+def release_gpu_memory() -> None:
+    """Hand the card back before training starts: training runs in another process (a Ray worker), which cannot use
+    memory this one's caching allocator still holds after the model is gone."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        import gc
+
+        gc.collect()
+        torch.cuda.empty_cache()

@@ -48,6 +48,18 @@ class RunSpec(BaseModel):
     num_gpus: float | None = Field(
         None, ge=0, description="GPUs the Ray task declares; None = 1 if the cluster has one."
     )
+    num_workers: int = Field(
+        1, ge=1, description="Data-parallel training processes (Ray Train, DDP; FSDP when the model does not fit one "
+        "card). num_gpus > 1 means that many GPU workers; on CPU the workers use gloo."
+    )
+    gradient_checkpointing: bool | None = Field(
+        None, description="Recompute activations in the backward; None = only when the card's memory needs it."
+    )
+    attn_implementation: str | None = Field(
+        None, description="Attention kernel; None = flash_attention_2 when installed, else flex_attention for packed "
+        "rows, else sdpa (on CUDA; the model's default on CPU)."
+    )
+    liger: bool | None = Field(None, description="Liger's kernels; None = on CUDA when liger_kernel is installed.")
     max_memory_gb: float | None = Field(
         None, gt=0, description="Memory the task declares to Ray and may use (enforced with an rlimit on CPU runs)."
     )
@@ -68,6 +80,25 @@ class RunSpec(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _workers_match_gpus(self):
+        if self.num_gpus is not None and self.num_gpus > 1:
+            if self.num_gpus != int(self.num_gpus):
+                raise ValueError(f"num_gpus={self.num_gpus:g} above 1 must be whole; one worker per GPU")
+            if self.num_workers not in (1, int(self.num_gpus)):
+                raise ValueError(f"num_gpus={self.num_gpus:g} runs one worker per GPU; drop num_workers or set it "
+                                 f"to {int(self.num_gpus)}")
+            self.num_workers = int(self.num_gpus)
+        elif self.num_workers > 1 and self.num_gpus:  # 0 < num_gpus <= 1: workers would share one card
+            raise ValueError(f"num_workers={self.num_workers} GPU workers need num_gpus={self.num_workers} (one "
+                             "each); or num_gpus=0 for CPU workers")
+        return self
+
+    @property
+    def gpus_per_worker(self) -> float | None:
+        """What each training process declares to Ray (None = 1 if the cluster has a GPU)."""
+        return None if self.num_gpus is None else self.num_gpus / self.num_workers
+
+    @model_validator(mode="after")
     def _eval_pairing(self):
         if self.eval_every is not None and self.eval_benchmark is None:
             raise ValueError("eval_every needs eval_benchmark; set eval_benchmark='caesar' (or another) or drop it")
@@ -79,9 +110,11 @@ class RunSpec(BaseModel):
         return path.exists() or value.startswith((".", "/", "~")) or path.suffix in {".jsonl", ".json", ".parquet"}
 
 
-def common_trl_kwargs(spec: RunSpec, out_dir: Path, *, project: str, run_name: str, use_gpu: bool) -> dict[str, Any]:
-    """TrainingArguments fields every posttrain run sets the same way (tracking, device, precision, no saving)."""
-    return {
+def common_trl_kwargs(spec: RunSpec, out_dir: Path, *, project: str, run_name: str, use_gpu: bool,
+                      resolved=None) -> dict[str, Any]:
+    """TrainingArguments fields every posttrain run sets the same way (tracking, device, precision, no saving), plus
+    the device choices of `resolved` (a `fast_defaults.Resolved`): batch split, kernels, checkpointing, DDP/FSDP."""
+    kwargs = {
         "output_dir": str(out_dir / "trainer"),
         "max_steps": spec.max_steps,
         "learning_rate": spec.learning_rate,
@@ -100,6 +133,25 @@ def common_trl_kwargs(spec: RunSpec, out_dir: Path, *, project: str, run_name: s
         "gradient_checkpointing": False,
         "dataloader_pin_memory": use_gpu,
     }
+    if resolved is None:
+        return kwargs
+    kwargs.update(per_device_train_batch_size=resolved.micro_batch, gradient_accumulation_steps=resolved.grad_accum,
+                  gradient_checkpointing=resolved.gradient_checkpointing)
+    if resolved.workers > 1:
+        kwargs["ddp_find_unused_parameters"] = False  # every weight gets a gradient: skip DDP's extra graph walk
+        if not use_gpu:
+            kwargs["ddp_backend"] = "gloo"  # without it the HF Trainer sees the process group but does not do DDP
+    if resolved.device == "cpu":
+        return kwargs
+    model_init = {"attn_implementation": resolved.attn_implementation} if resolved.attn_implementation else {}
+    if resolved.bf16_weights:
+        model_init["dtype"] = "bfloat16"
+    kwargs.update(bf16=resolved.bf16, use_liger_kernel=resolved.liger, model_init_kwargs=model_init or None,
+                  dataloader_num_workers=resolved.dataloader_workers)
+    if resolved.fsdp:
+        kwargs.update(fsdp="full_shard auto_wrap", gradient_checkpointing=False,
+                      fsdp_config={"activation_checkpointing": resolved.gradient_checkpointing})
+    return kwargs
 
 
 def _bf16_supported() -> bool:

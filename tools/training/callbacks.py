@@ -46,10 +46,25 @@ class TimeBudget(TrainerCallback):
         self.exhausted = False
 
     def on_step_end(self, args, state, control, **kwargs):
-        if time.monotonic() - self.start >= self.budget_s:
+        if _on_any_rank(time.monotonic() - self.start >= self.budget_s):
             self.exhausted = True
             control.should_training_stop = True
             control.should_log = True
+
+
+def _on_any_rank(flag: bool) -> bool:
+    """True when `flag` is true on any worker of a multi-worker run: every rank must stop at the same step, or the
+    others wait in the next gradient all-reduce forever."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return flag
+    import torch
+
+    device = "cuda" if dist.get_backend() == "nccl" else "cpu"
+    value = torch.tensor([int(flag)], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
 
 
 class GreedyEval(TrainerCallback):
@@ -75,9 +90,12 @@ class GreedyEval(TrainerCallback):
             pass
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
-        self._evaluate(model, state.global_step)
+        if state.is_world_process_zero:  # one scorer when several workers train
+            self._evaluate(model, state.global_step)
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
+        if not state.is_world_process_zero:
+            return
         if state.global_step % self.every == 0 or state.global_step == state.max_steps:
             self._evaluate(model, state.global_step)
 

@@ -44,6 +44,14 @@ class GRPOSpec(RunSpec):
     beta: float = Field(0.0, ge=0.0, description="KL coefficient; > 0 loads a reference model and logs 'kl'.")
     loss_type: str = Field("dapo", description="TRL loss: dapo, grpo, dr_grpo, bnpo, cispo, ...")
     use_vllm: bool | None = Field(None, description="vLLM colocated generation; None = when installed and on a GPU.")
+    paged_generation: bool | None = Field(
+        None, description="transformers' continuous batching (paged KV cache) for rollouts; None = on a GPU "
+        "without vLLM. False = plain generate."
+    )
+    steps_per_generation: int | None = Field(
+        None, ge=1, description="Optimizer steps each generation round feeds (TRL's importance ratio corrects the "
+        "later ones); None = 4 on a GPU, 1 on CPU."
+    )
 
     @model_validator(mode="after")
     def _rewards_are_usable(self):
@@ -51,19 +59,38 @@ class GRPOSpec(RunSpec):
             raise ValueError("rewards is empty; add at least one, e.g. [{'name': 'exact_match'}]")
         if any(r.name in NEEDS_BENCHMARK for r in self.rewards) and not self.benchmark:
             raise ValueError("the 'benchmark' reward needs benchmark='<spec>' (e.g. 'caesar'); or use 'exact_match'")
+        if self.completions_per_step % self.num_workers:
+            raise ValueError(f"prompts_per_step × num_generations = {self.completions_per_step} does not split over "
+                             f"{self.num_workers} workers; make it a multiple of num_workers")
         return self
 
     @property
     def completions_per_step(self) -> int:
         return self.num_generations * self.prompts_per_step
 
-    def to_trl(self, out_dir: Path, *, project: str, run_name: str, use_gpu: bool, use_vllm: bool):
-        """Build the TRL `GRPOConfig`; one optimizer step consumes prompts_per_step × num_generations completions."""
+    def resolve(self, use_gpu: bool):
+        """This spec's device choices (`fast_defaults.Resolved`) on this process's device."""
+        from posttrain.tools.training.device import DeviceFacts
+        from posttrain.tools.training.fast_defaults import resolve_grpo
+        from posttrain.tools.training.sizing import find_model_size
+
+        facts = DeviceFacts.detect(use_gpu)
+        return resolve_grpo(self, find_model_size(self.base_model) if facts.cuda else None, facts)
+
+    def to_trl(self, out_dir: Path, *, project: str, run_name: str, use_gpu: bool, use_vllm: bool | None = None,
+               resolved=None):
+        """Build the TRL `GRPOConfig`; one optimizer step consumes prompts_per_step × num_generations completions.
+        `resolved` (a `fast_defaults.Resolved`, resolved here when None) picks the rollout engine; `use_vllm`, when
+        given, overrides it."""
         from trl import GRPOConfig
 
-        kwargs = common_trl_kwargs(self, out_dir, project=project, run_name=run_name, use_gpu=use_gpu)
+        resolved = resolved or self.resolve(use_gpu)
+        if use_vllm is not None and use_vllm != (resolved.rollout == "vllm"):
+            resolved = resolved.model_copy(update={"rollout": "vllm" if use_vllm else "generate"})
+        use_vllm = resolved.rollout == "vllm"
+        kwargs = common_trl_kwargs(self, out_dir, project=project, run_name=run_name, use_gpu=use_gpu,
+                                   resolved=resolved)
         kwargs.update(
-            per_device_train_batch_size=self.completions_per_step,
             num_generations=self.num_generations,
             max_completion_length=self.max_completion_length,
             temperature=self.temperature,
@@ -74,6 +101,11 @@ class GRPOSpec(RunSpec):
             use_vllm=use_vllm,
         )
         if use_vllm:
-            kwargs.update(vllm_mode="colocate", vllm_gpu_memory_utilization=0.3)
+            share = resolved.vllm_gpu_memory_utilization or 0.3
+            kwargs.update(vllm_mode="colocate", vllm_gpu_memory_utilization=share)
+        if resolved.rollout == "continuous_batching":
+            kwargs["use_transformers_continuous_batching"] = True
+        if resolved.device != "cpu" or self.steps_per_generation:
+            kwargs["generation_batch_size"] = resolved.generation_batch_size
         kwargs.update(self.trl_overrides)
         return GRPOConfig(**kwargs)

@@ -1,12 +1,14 @@
 """`run_training`: run one SFT/GRPO spec as a Ray task with declared resources, stream its metrics, diagnose it.
 
-Joins the cluster at ``RAY_ADDRESS`` when set, else starts (or reuses) a local one. A crash inside training comes
+Joins the cluster at ``RAY_ADDRESS`` when set, else starts (or reuses) a local one. ``num_workers > 1`` (or
+``num_gpus > 1``) trains data-parallel through Ray Train (`distributed`). A crash inside training comes
 back as ``status="failed"`` with findings, never as an exception; cancelling kills the task's process::
 
     result = run_training(SFTSpec(base_model=model, dataset="sft.jsonl"), "runs/x/sft", project="x", run_name="sft")
     result.status, result.checkpoint, [f.kind for f in result.findings]
 """
 
+import json
 import os
 import signal
 import sys
@@ -117,19 +119,29 @@ def _check_spec(spec: SFTSpec | GRPOSpec) -> None:
 
 
 def _gpus_for(spec: SFTSpec | GRPOSpec, ray) -> float:
+    """GPUs each training process declares: the spec's share per worker; None = 1 each when the cluster has a GPU
+    for every worker, else CPU workers."""
     available = ray.cluster_resources().get("GPU", 0)
-    wanted = (1.0 if available >= 1 else 0.0) if spec.num_gpus is None else spec.num_gpus
-    if wanted > available:
-        raise ConfigError(f"the spec asks for {wanted:g} GPUs but the Ray cluster has {available:g}; lower num_gpus")
-    if wanted > 1:
-        raise ConfigError(f"num_gpus={wanted:g}: multi-GPU runs are not wired yet; use num_gpus=1")
-    return wanted
+    if spec.num_gpus is None:
+        return 1.0 if available >= spec.num_workers else 0.0
+    if spec.num_gpus > available:
+        raise ConfigError(f"the spec asks for {spec.num_gpus:g} GPUs but the Ray cluster has {available:g}; "
+                          "lower num_gpus")
+    return spec.gpus_per_worker
 
 
 def _submit(spec, out: Path, project: str, run_name: str, ray):
     env = disable_telemetry({key: os.environ[key] for key in FORWARDED_ENV if key in os.environ})
     env["RAY_TRAIN_ENABLE_PRINT_PATCH"] = "0"
-    options = {"num_cpus": spec.num_cpus, "num_gpus": _gpus_for(spec, ray), "max_retries": 0}
+    gpus = _gpus_for(spec, ray)
+    if spec.num_workers > 1:  # Ray Train: this task only hosts TorchTrainer.fit(); the workers hold the resources
+        from posttrain.tools.training.distributed import execute_distributed
+
+        task = ray.remote(max_calls=1)(execute_distributed).options(num_cpus=0, num_gpus=0, max_retries=0)
+        return task.remote(spec.method, spec.model_dump_json(), str(out), project, run_name, env,
+                           num_workers=spec.num_workers, use_gpu=gpus > 0,
+                           cpus_per_worker=spec.num_cpus / spec.num_workers, gpus_per_worker=gpus)
+    options = {"num_cpus": spec.num_cpus, "num_gpus": gpus, "max_retries": 0}
     if spec.max_memory_gb:
         options["memory"] = int(spec.max_memory_gb * 1024**3)
     # max_calls=1: a fresh process per run, so env (TRACKIO_DIR) and fd redirection never leak between runs
@@ -159,11 +171,31 @@ def _wait(ref, spec, out: Path, progress: ProgressFn, cancel: threading.Event | 
             return None, f"time budget {spec.time_budget_s:g}s (+{BUDGET_GRACE_S:g}s grace) exceeded"
 
 
+def _release_workers(spec: SFTSpec | GRPOSpec, out: Path) -> None:
+    """After killing a multi-worker run: give its reserved resources back to the cluster."""
+    if spec.num_workers > 1:
+        from posttrain.tools.training.distributed import release_placement_group
+
+        release_placement_group(out)
+
+
+def _spec_as_run(spec: SFTSpec | GRPOSpec, out: Path) -> dict:
+    """The spec plus the device choices the worker recorded in spec.json ("resolved"), when it got that far."""
+    record = spec.model_dump(mode="json")
+    try:
+        resolved = json.loads((out / "spec.json").read_text()).get("resolved")
+    except (OSError, ValueError):
+        resolved = None
+    return {**record, "resolved": resolved} if resolved else record
+
+
 def run_training(spec: SFTSpec | GRPOSpec, out_dir: str | Path, *, project: str, run_name: str,
                  progress: ProgressFn = null_progress, cancel: threading.Event | None = None) -> TrainingResult:
-    """Train one spec as a Ray task and return its TrainingResult (status, checkpoint, metrics, findings).
+    """Train one spec as a Ray task (or, with num_workers > 1, as a Ray Train `TorchTrainer` run over that many
+    workers) and return its TrainingResult (status, checkpoint, metrics, findings).
 
-    Writes out_dir/metrics.jsonl (rows as they are logged), out_dir/train.log, out_dir/checkpoint (LoRA merged,
+    Writes out_dir/spec.json (the spec, plus the device choices under "resolved" once the worker made them),
+    out_dir/metrics.jsonl (rows as they are logged), out_dir/train.log, out_dir/checkpoint (LoRA merged,
     tokenizer saved) and out_dir/result.json; logs to Trackio project/run_name. Bad spec or missing dataset →
     ConfigError. A crash → status "failed" with `error` and findings. `cancel.set()` or running past
     time_budget_s + 120 s kills the task (status "cancelled"); within the budget training stops gracefully.
@@ -180,11 +212,14 @@ def run_training(spec: SFTSpec | GRPOSpec, out_dir: str | Path, *, project: str,
         answer, why = _wait(ref, spec, out, progress, cancel, ray)
     except KeyboardInterrupt:
         ray.cancel(ref, force=True)
+        _release_workers(spec, out)
         raise
     except Exception as exc:  # noqa: BLE001 - the worker process died (OOM killer, segfault): report, don't raise
         answer, why = {"status": "failed", "checkpoint": None, "error": one_line(exc)}, "worker died"
+        _release_workers(spec, out)
     if answer is None:
         answer = {"status": "cancelled", "checkpoint": None, "error": why}
+        _release_workers(spec, out)
     metrics = read_metrics_file(out / METRICS_FILE)
     findings = diagnose(metrics, error=answer["error"] if answer["status"] == "failed" else None)
     if answer.get("stopped_by_budget"):
@@ -195,7 +230,7 @@ def run_training(spec: SFTSpec | GRPOSpec, out_dir: str | Path, *, project: str,
         method=spec.method, status=answer["status"], checkpoint=answer["checkpoint"], metrics=metrics,
         summary=summarize(metrics), findings=findings, log_path=str(out / LOG_FILE),
         duration_s=time.monotonic() - start, error=answer["error"], project=project, run_name=run_name,
-        spec=spec.model_dump(mode="json"),
+        spec=_spec_as_run(spec, out),
     )
     (out / "result.json").write_text(result.model_dump_json(indent=2))
     return result

@@ -29,7 +29,8 @@ class TrainingResult(BaseModel):
     error: str | None = Field(description="One-line error when status is failed or cancelled.")
     project: str = Field(description="Trackio project the run logged to.")
     run_name: str = Field(description="Trackio run name.")
-    spec: dict = Field(default_factory=dict, description="The spec as it ran (steps, lr, batch size actually used...).")
+    spec: dict = Field(default_factory=dict, description="The spec as it ran (steps, lr, batch size...), with the "
+                       "device choices the worker made under 'resolved'.")
 
     def describe(self) -> str:
         """One line for the team: status, curve, still improving?, checkpoint or error, diagnosis."""

@@ -19,30 +19,52 @@ class SFTSpec(RunSpec):
     method: Literal["sft"] = Field("sft", description="Discriminator for transcripts and YAML specs.")
     max_steps: int = Field(300, ge=1, description="Optimizer steps to run.")
     learning_rate: float = Field(3e-3, ge=0.0, description="Peak learning rate (3e-3 suits the tiny char model).")
-    batch_size: int = Field(64, ge=1, description="Sequences per optimizer step.")
+    batch_size: int | None = Field(
+        None, ge=1, description="Sequences per optimizer step (all workers); None = 64 on CPU, on CUDA the largest "
+        "micro-batch that fits the card (probed once, cached), up to 64k tokens per step."
+    )
     max_length: int = Field(64, ge=8, description="Tokens per sequence (prompt + completion); longer rows are cut.")
     lr_scheduler: str = Field("cosine", description="transformers scheduler name: cosine, linear, constant, ...")
     warmup_ratio: float = Field(0.05, ge=0.0, lt=1.0, description="Share of steps spent warming up.")
-    packing: bool = Field(False, description="Pack several rows per sequence (TRL's BFD packing, padding-free).")
+    packing: bool | None = Field(
+        None, description="Pack several rows per sequence (TRL's BFD packing, padding-free, per-document masking); "
+        "None = on CUDA, off on CPU."
+    )
 
     @model_validator(mode="after")
     def _packing_needs_room(self):
         if self.packing and self.max_length < 32:
             raise ValueError("packing with max_length < 32 packs nothing; raise max_length or set packing=False")
+        if self.batch_size and self.batch_size % self.num_workers:
+            raise ValueError(f"batch_size {self.batch_size} does not split over {self.num_workers} workers; make it "
+                             "a multiple of num_workers")
         return self
 
-    def to_trl(self, out_dir: Path, *, project: str, run_name: str, use_gpu: bool):
-        """Build the TRL `SFTConfig` for this spec; `trl_overrides` win over everything."""
+    def resolve(self, use_gpu: bool, probed_micro_batch: int | None = None):
+        """This spec's device choices (`fast_defaults.Resolved`) on this process's device."""
+        from posttrain.tools.training.device import DeviceFacts
+        from posttrain.tools.training.fast_defaults import resolve_sft
+        from posttrain.tools.training.sizing import find_model_size
+
+        facts = DeviceFacts.detect(use_gpu)
+        return resolve_sft(self, find_model_size(self.base_model) if facts.cuda else None, facts, probed_micro_batch)
+
+    def to_trl(self, out_dir: Path, *, project: str, run_name: str, use_gpu: bool, resolved=None):
+        """Build the TRL `SFTConfig` for this spec with the device choices `resolved` (resolved here when None);
+        `trl_overrides` win over everything."""
         from trl import SFTConfig
 
-        kwargs = common_trl_kwargs(self, out_dir, project=project, run_name=run_name, use_gpu=use_gpu)
+        resolved = resolved or self.resolve(use_gpu)
+        kwargs = common_trl_kwargs(self, out_dir, project=project, run_name=run_name, use_gpu=use_gpu,
+                                   resolved=resolved)
         kwargs.update(
-            per_device_train_batch_size=self.batch_size,
             max_length=self.max_length,
             lr_scheduler_type=self.lr_scheduler,
             warmup_steps=round(self.warmup_ratio * self.max_steps),
-            packing=self.packing,
+            packing=resolved.packing,
             dataset_num_proc=None,
         )
+        if resolved.pad_to_multiple_of:
+            kwargs["pad_to_multiple_of"] = resolved.pad_to_multiple_of
         kwargs.update(self.trl_overrides)
         return SFTConfig(**kwargs)

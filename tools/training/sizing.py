@@ -36,6 +36,9 @@ class ModelSize(BaseModel):
     layers: int = Field(description="Transformer blocks.")
     max_positions: int = Field(description="Longest sequence the model takes.")
     pretrained: bool = Field(description="False for a randomly initialised model (it learns the task from scratch).")
+    vocab: int = Field(32_000, description="Vocabulary size (the logits' width).")
+    kv_width: int | None = Field(None, description="Key/value heads × head dim (the KV cache per token and layer); "
+                                                   "None = hidden.")
 
     def describe(self) -> str:
         millions = self.parameters / 1e6
@@ -56,8 +59,12 @@ def size_from_config(cfg: dict) -> ModelSize:
     parameters = 12 * hidden * hidden * layers + vocab * hidden
     # posttrain's own tiny model marks itself; everything else a user points at is taken as pretrained
     pretrained = not cfg.get("posttrain_random_init", False)
+    heads = int(cfg.get("num_attention_heads", 0)) or None
+    head_dim = cfg.get("head_dim") or (hidden // heads if heads else None)
+    kv_heads = cfg.get("num_key_value_heads") or heads
+    kv_width = int(kv_heads * head_dim) if kv_heads and head_dim else None
     return ModelSize(parameters=parameters, hidden=hidden, layers=layers, pretrained=pretrained,
-                     max_positions=int(cfg.get("max_position_embeddings", 2048)))
+                     max_positions=int(cfg.get("max_position_embeddings", 2048)), vocab=vocab, kv_width=kv_width)
 
 
 def uses_lora(size: ModelSize) -> bool:
@@ -78,3 +85,16 @@ def sft_learning_rate(size: ModelSize) -> float:
 
 def rl_learning_rate(size: ModelSize) -> float:
     return sft_learning_rate(size) / RL_LR_DIVISOR
+
+
+def find_model_size(ref: str) -> ModelSize | None:
+    """Size of a local model folder or a Hub id whose config is cached; None when no config can be read (the
+    device plan then measures instead of estimating)."""
+    if (Path(ref).expanduser() / "config.json").exists():
+        return model_size(Path(ref).expanduser())
+    try:
+        from transformers import AutoConfig
+
+        return size_from_config(AutoConfig.from_pretrained(ref).to_dict())
+    except Exception:  # noqa: BLE001 - offline and uncached, gated, or not a model: unknown size
+        return None

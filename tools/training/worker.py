@@ -63,13 +63,26 @@ def execute_run(method: str, spec_json: str, out_dir: str, project: str, run_nam
     """Run one spec here; returns {"status", "checkpoint", "error", "stopped_by_budget", "duration_s"}."""
     start = time.monotonic()
     out = Path(out_dir)
+    prepare_process(out, env, LOG_FILE)
+    (out / PID_FILE).write_text(str(os.getpid()))
+    status = train_here(method, spec_json, out, project, run_name)
+    return {**status, "duration_s": time.monotonic() - start}
+
+
+def prepare_process(out: Path, env: dict, log_name: str) -> None:
+    """Environment first (before torch/trl/trackio read it), then this process's output into the run's log."""
     os.environ.update(env)
     from posttrain.tools.network import disable_telemetry
 
     disable_telemetry()  # before trl/huggingface_hub read it: TRL's trainers ping HF_ENDPOINT/api/telemetry/trl/...
-    (out / PID_FILE).write_text(str(os.getpid()))
-    _redirect_output(out / LOG_FILE)
+    _redirect_output(out / log_name)
+
+
+def train_here(method: str, spec_json: str, out: Path, project: str, run_name: str) -> dict:
+    """Train in this process (one worker of several too: torch.distributed is then already initialised); a crash
+    becomes {"status": "failed", "error": one line} with the traceback in the log."""
     previous_limit = None
+    spec = None
     try:
         import torch
         from trl import GRPOTrainer, SFTTrainer  # noqa: F401 - loaded before any memory limit: it must bite training
@@ -82,7 +95,7 @@ def execute_run(method: str, spec_json: str, out_dir: str, project: str, run_nam
         spec = (SFTSpec if method == "sft" else GRPOSpec).model_validate_json(spec_json)
         use_gpu = torch.cuda.is_available() and (spec.num_gpus is None or spec.num_gpus > 0)
         if not use_gpu:
-            torch.set_num_threads(max(1, int(spec.num_cpus)))
+            torch.set_num_threads(max(1, int(spec.num_cpus / spec.num_workers)))
             previous_limit = _limit_memory(spec.max_memory_gb)
         trainer = train_sft if method == "sft" else train_grpo
         outcome = trainer(spec, out, project=project, run_name=run_name, use_gpu=use_gpu)
@@ -100,4 +113,4 @@ def execute_run(method: str, spec_json: str, out_dir: str, project: str, run_nam
         _restore_memory(previous_limit)
     sys.stdout.flush()
     sys.stderr.flush()
-    return {**status, "duration_s": time.monotonic() - start}
+    return status

@@ -1,5 +1,6 @@
 """run_training end to end on the local Ray cluster with the tiny model: tracking, export, cancel, crash, bad input."""
 
+import json
 import os
 import threading
 import time
@@ -30,6 +31,9 @@ def test_sft_runs_on_ray_tracks_streams_and_exports(ray_cluster, tiny_model_path
     assert result.summary["last_loss"] < result.summary["first_loss"] / 2
     assert any(task == "train sft" and "loss" in info for task, _, info in seen)
     assert Path(result.log_path).stat().st_size > 0
+    recorded = json.loads((tmp_path / "sft" / "spec.json").read_text())["resolved"]  # the worker's device choices
+    assert recorded == result.spec["resolved"] and recorded["device"] == "cpu" and recorded["micro_batch"] == 64
+    assert "micro_batch" in recorded["reasons"]
     tracked = [row for row in read_tracked_metrics("t-launch", "sft") if "train/loss" in row]
     assert [row["train/loss"] for row in tracked] == pytest.approx([row["loss"] for row in result.metrics
                                                                     if "loss" in row])
