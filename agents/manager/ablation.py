@@ -69,9 +69,9 @@ def detect_resources(attach: bool = False) -> ClusterResources:
     import ray
 
     if not ray.is_initialized() and (attach or os.environ.get("RAY_ADDRESS")):
-        from posttrain.tools.training.launcher import _ensure_ray  # the launcher's own start/join
+        from posttrain.tools.training.launcher import ensure_ray  # the launcher's own start/join
 
-        _ensure_ray(0)
+        ensure_ray(0)
     if ray.is_initialized():
         total = ray.cluster_resources()
         return ClusterResources(cpus=float(total.get("CPU", 0)), gpus=float(total.get("GPU", 0)))

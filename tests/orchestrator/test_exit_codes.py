@@ -40,7 +40,7 @@ def test_failed_training_exits_1(as_json, ray_cluster, tiny_model_path, tmp_path
 def test_train_bad_model_is_exit_2_before_ray(tmp_path, monkeypatch, capsys):
     from posttrain.tools.training import launcher
 
-    monkeypatch.setattr(launcher, "_ensure_ray", lambda *a: pytest.fail("Ray must not start for bad input"))
+    monkeypatch.setattr(launcher, "ensure_ray", lambda *a: pytest.fail("Ray must not start for bad input"))
     data = tmp_path / "d.jsonl"
     data.write_text('{"prompt": "a", "completion": "b"}\n')
     for model in ("missing/dir/model", "./missing", "nope"):

@@ -37,7 +37,7 @@ FORWARDED_ENV = ("TRACKIO_DIR", "HF_HOME", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLIN
                  "GRADIO_ANALYTICS_ENABLED")
 
 
-def _ensure_ray(num_cpus: float):
+def ensure_ray(num_cpus: float):
     """Connect to RAY_ADDRESS or start/reuse a local cluster; refuse specs the cluster can never schedule."""
     import ray
 
@@ -206,7 +206,7 @@ def run_training(spec: SFTSpec | GRPOSpec, out_dir: str | Path, *, project: str,
     (out / METRICS_FILE).unlink(missing_ok=True)
     (out / "spec.json").write_text(spec.model_dump_json(indent=2))
     start = time.monotonic()
-    ray = _ensure_ray(spec.num_cpus)
+    ray = ensure_ray(spec.num_cpus)
     ref = _submit(spec, out, project, run_name, ray)
     try:
         answer, why = _wait(ref, spec, out, progress, cancel, ray)
