@@ -203,6 +203,9 @@ async def execute(prepared: Prepared, workspace, base_model_path: str, state: di
     ctx.bus.subscribe(writer)
     if console is not None:
         ctx.bus.subscribe(console)
+    from posttrain.orchestrator.team_tracking import TeamTracker
+
+    ctx.bus.subscribe(TeamTracker(ctx))  # each iteration's results into the run's Trackio project, run "team"
     set_current_run(ctx)
     loop = IterationLoop(ctx, team, writer, approve=approve, team_state=state.get("work_team") if state else None)
     _stop_on_signals(loop)
@@ -225,7 +228,6 @@ def _stop_on_signals(iteration_loop) -> None:
     import logging
     import os
     import signal
-    import sys
 
     from posttrain.run.events import Notice
 
@@ -239,9 +241,11 @@ def _stop_on_signals(iteration_loop) -> None:
 
     def stop() -> None:
         if task.cancelling():  # the second signal: the user does not want to wait
+            from posttrain.orchestrator.library_logs import console_stderr
             from posttrain.tools.training.launcher import kill_processes
 
-            print("stopped at once; continue with `posttrain resume`", file=sys.stderr, flush=True)  # noqa: T201
+            print("stopped at once; continue with `posttrain resume`", file=console_stderr(),  # noqa: T201
+                  flush=True)
             kill_processes()  # the local Ray cluster, which would otherwise outlive us
             os._exit(130)
         iteration_loop.ctx.bus.publish(Notice(level="warning", text="stopping… (Ctrl-C again to force)"))
@@ -278,9 +282,12 @@ def start(config: RunConfig, console=None, approve=None) -> str:
 
     base = resolve_base_model(config.base_model)
     prepared = prepare(config)
+    from posttrain.orchestrator.library_logs import RUN_LOG, library_output_to
+
     workspace = RunWorkspace.create(config.run_dir)
-    base = base or str(build_tiny_model(workspace.root / "base-model").resolve())
-    return _run(execute(prepared, workspace, base, None, console, approve))
+    with library_output_to(workspace.root / RUN_LOG):  # Ray, transformers, tqdm: to RUN/run.log, not the console
+        base = base or str(build_tiny_model(workspace.root / "base-model").resolve())
+        return _run(execute(prepared, workspace, base, None, console, approve))
 
 
 def resume(run_dir: str, console=None, approve=None, max_iterations: int | None = None,
@@ -316,4 +323,7 @@ def resume(run_dir: str, console=None, approve=None, max_iterations: int | None 
     prepared = prepare(config)
     workspace.rewind_log(workspace.transcript_path, state["transcript_lines"])
     workspace.rewind_log(workspace.events_path, state["event_lines"])
-    return _run(execute(prepared, workspace, state["base_model_path"], state, console, approve))
+    from posttrain.orchestrator.library_logs import RUN_LOG, library_output_to
+
+    with library_output_to(workspace.root / RUN_LOG):  # Ray, transformers, tqdm: to RUN/run.log, not the console
+        return _run(execute(prepared, workspace, state["base_model_path"], state, console, approve))

@@ -119,13 +119,16 @@ def filter_entries(
     iteration: int | None = None,
     debate_only: bool = False,
     tools: bool = False,
+    since: int | None = None,
 ) -> list[Entry]:
-    """Select entries; tool-call events are hidden unless `tools` is set."""
+    """Select entries; tool-call events are hidden unless `tools` is set. `since`: iterations from this one on."""
     selected = []
     for entry in entries:
         if agent and entry.source.lower() != agent.lower():
             continue
         if iteration is not None and entry.iteration != iteration:
+            continue
+        if since is not None and entry.iteration < since:
             continue
         if debate_only and entry.phase != "debate":
             continue
@@ -133,19 +136,6 @@ def filter_entries(
             continue
         selected.append(entry)
     return selected
-
-
-def to_markdown(entries: list[Entry], title: str) -> str:
-    """A readable Markdown transcript, one section per iteration and phase."""
-    lines, current = [f"# {title}", ""], None
-    for entry in entries:
-        key = (entry.iteration, entry.phase)
-        if key != current:
-            current = key
-            lines += [f"## Iteration {entry.iteration} — {entry.phase}", ""]
-        text = entry.text.replace("\n", "\n> ")
-        lines += [f"**{entry.source}** ({entry.type})", "", f"> {text}", ""]
-    return "\n".join(lines)
 
 
 # -- the Hub's Session Trace Simple Format (STS) ------------------------------------------------------------------

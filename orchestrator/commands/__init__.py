@@ -4,4 +4,5 @@ Each module exposes ``register(app: typer.Typer) -> None`` and imports only type
 ``posttrain --help`` stays under a second; heavy work is imported inside the command functions.
 """
 
-COMMAND_MODULES = ["run", "transcript", "report", "agents", "doctor", "papers", "datasets", "evaluate", "train", "ptb", "audit"]
+COMMAND_MODULES = ["run", "status", "transcript", "report", "agents", "doctor", "papers", "datasets", "evaluate",
+                   "train", "ptb", "audit"]

@@ -38,6 +38,10 @@ def run(
     debate_rounds: Annotated[int, typer.Option(help="Debate rounds per iteration (2+ adds rebuttals).")] = 1,
     seed: Annotated[int, typer.Option(help="Seed for data generation and training.")] = 0,
     playbook_scale: Annotated[float, typer.Option(help="Scale the offline playbook's steps and data (0.25 = smoke run).")] = 1.0,
+    ablation: Annotated[bool, typer.Option("--ablation/--no-ablation", help="Run a measurable dissent as a second "
+                                           "arm beside the decision when the Ray cluster has room.")] = True,
+    max_arms: Annotated[int, typer.Option(help="Most arms trained side by side per iteration, the decision's "
+                                               "own included.")] = 2,
     dry_run: Annotated[bool, typer.Option(help="Print how the goal was read and the first plan, then exit "
                                                "(no model is loaded, nothing is trained).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: print JSON.")] = False,
@@ -55,7 +59,8 @@ def run(
                                    benchmark=benchmark, target=target, time_budget=time_budget,
                                    train_data=train_data or [], teacher=teacher, max_iterations=max_iterations,
                                    agents=agent or [], approve=approve, teacher_noise=teacher_noise,
-                                   debate_rounds=debate_rounds, seed=seed, playbook_scale=playbook_scale)
+                                   debate_rounds=debate_rounds, seed=seed, playbook_scale=playbook_scale,
+                                   ablation=ablation, max_arms=max_arms)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(f"--{'-'.join(map(str, first['loc'])).replace('_', '-')}: {first['msg']}") from None
@@ -75,7 +80,8 @@ def run(
 
 
 def resume(
-    run_dir: Annotated[str, typer.Argument(help="The run directory to continue.")],
+    run_dir: Annotated[str, typer.Argument(help="The run to continue: its directory, its id under --runs-root (or a "
+                                                "unique prefix), or `latest`.")],
     max_iterations: Annotated[int | None, typer.Option(help="Extend a finished run to this many iterations.")] = None,
     train_data: Annotated[list[str] | None, typer.Option("--train-data", help="Training data to add (unblocks a run "
                                                          "that stopped for lack of data). Repeatable.")] = None,
@@ -85,11 +91,14 @@ def resume(
                                                     "plug-ins never load from state.json. Repeatable.")] = None,
     brain: Annotated[str | None, typer.Option(help="The brain to continue with (needed when its URL carried "
                                                     "credentials, which are never saved).")] = None,
+    runs_root: Annotated[str, typer.Option(help="Folder holding run directories (for ids and `latest`).")] = "runs",
 ) -> None:
     """Continue a stopped, blocked, interrupted or killed run from its last checkpoint."""
     from posttrain.orchestrator import session
     from posttrain.orchestrator.console import ConsoleView
+    from posttrain.orchestrator.run_lookup import resolve_run
 
+    run_dir = str(resolve_run(run_dir, runs_root))
     status = session.resume(run_dir, console=ConsoleView(), approve=_ask if approve else None,
                             max_iterations=max_iterations, train_data=train_data, teacher=teacher,
                             agents=agent or [], brain=brain)

@@ -169,11 +169,12 @@ def dashboard_command(
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
 ) -> None:
     """Open Trackio's dashboard for the run folder's project (blocks until Ctrl-C)."""
-    from posttrain.tools.errors import ConfigError
     from posttrain.tools.training import dashboard
 
-    if not run_dir.exists():
-        raise ConfigError(f"run folder {run_dir} does not exist; pass the folder given to --out or `posttrain run`")
+    if not run_dir.exists():  # a run's id under ./runs, a unique prefix of one, or `latest` (ConfigError otherwise)
+        from posttrain.orchestrator.run_lookup import resolve_run
+
+        run_dir = resolve_run(str(run_dir))
     result = run_dir / "result.json"
     project = json.loads(result.read_text())["project"] if result.exists() else run_dir.resolve().name
     handle = dashboard(project, port=port, open_browser=not no_browser, block=False)

@@ -18,7 +18,6 @@ from posttrain.orchestrator.report.render import flipped_items
 from posttrain.orchestrator.report.svg import line_chart, score_chart, timeline_chart
 
 
-GOAL = "Teach the base model a Caesar shift"
 EXTERNAL = re.compile(r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//"""
                       r"""|url\(\s*["']?\s*(?:https?:)?//|//cdn|<link\b|<script\b[^>]*\bsrc""", re.IGNORECASE)
 MAX_BYTES = 2 * 1024 * 1024
@@ -67,16 +66,7 @@ def test_report_of_a_run_with_only_a_transcript(tmp_path: Path) -> None:
     assert_self_contained(html)
 
 
-# -- slow: a real offline run --------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def offline_run(tmp_path_factory) -> Path:
-    """One real offline run (tiny model, Ray, TRL): ~2 min on 2 CPUs, shared by this module's slow tests."""
-    run_dir = tmp_path_factory.mktemp("report") / "run"
-    code = main(["run", GOAL, "--max-iterations", "1", "--playbook-scale", "0.1", "--run-dir", str(run_dir)])
-    assert code == 0, (run_dir / "summary.json").read_text() if (run_dir / "summary.json").exists() else code
-    return run_dir
-
-
+# -- slow: a real offline run (`offline_run`, made once per session in tests/orchestrator/conftest.py) -------------
 def transcript_lines(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (run_dir / "transcript.jsonl").read_text().splitlines()]
 

@@ -1,0 +1,174 @@
+"""`posttrain transcript export --format md`: a run as one Markdown file a person can read and share.
+
+It starts with a header (goal, status, brain, model, benchmark, config, wall time, result), then per iteration a
+results table (score and CI, method, decision, training, paired test) with links to the iteration's artifacts —
+relative to the written file, so they work wherever the run and the file move together — then the conversation.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from posttrain.orchestrator.transcript import Entry
+
+
+CONFIG_KEYS = ("max_iterations", "target", "time_budget", "debate_rounds", "seed", "playbook_scale", "train_data",
+               "teacher", "agents")
+
+
+def run_markdown(run_dir: Path, entries: list[Entry], output: Path) -> str:
+    """The whole Markdown document for the run in `run_dir`, links relative to `output`'s folder."""
+    summary, state = _read(run_dir / "summary.json"), _read(run_dir / "state.json")
+    base = output.resolve().parent
+    lines = _header(run_dir, summary, state, entries)
+    by_iteration: dict[int, list[Entry]] = {}
+    for entry in entries:
+        by_iteration.setdefault(entry.iteration, []).append(entry)
+    iterations = {it["index"]: it for it in summary.get("iterations", [])}
+    for index in sorted(set(iterations) | set(by_iteration)):
+        lines += [f"## Iteration {index}" + (" — baseline" if index == 0 else ""), ""]
+        if index in iterations:
+            lines += _results(iterations[index], state.get("ledger") or {}, summary, run_dir, base)
+        lines += _conversation(index, by_iteration.get(index, []))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _header(run_dir: Path, summary: dict, state: dict, entries: list[Entry]) -> list[str]:
+    config = state.get("config") or {}
+    goal = summary.get("goal") or config.get("goal") or run_dir.resolve().name
+    brain = _brain_label(run_dir) or summary.get("brain") or config.get("brain") or "?"
+    settings = " · ".join(f"{key} {_plain(config[key])}" for key in CONFIG_KEYS
+                          if key in config and config[key] not in (None, [], ""))
+    baseline, best = summary.get("baseline") or {}, summary.get("best") or {}
+    result = ""
+    if best.get("score") is not None:
+        result = (f"baseline {_score(baseline.get('score'))} → best {_score(best['score'])}"
+                  + (f" (iteration {best['iteration']})" if best.get("iteration") is not None else ""))
+    rows = [("run", f"`{run_dir.resolve().name}`"), ("goal", goal), ("status", summary.get("status") or
+            state.get("status") or "unknown"), ("brain", brain),
+            ("base model", summary.get("base_model") or config.get("base_model") or "?"),
+            ("benchmark", summary.get("benchmark") or config.get("benchmark") or "?"), ("config", settings or "—"),
+            ("wall time", _duration(summary.get("elapsed_s") or state.get("elapsed_s"))), ("result", result or "—"),
+            ("messages", str(len(entries)))]
+    lines = [f"# posttrain transcript — {_cell(goal)}", "", "| | |", "|---|---|"]
+    lines += [f"| {key} | {_cell(value)} |" for key, value in rows]
+    return lines + [""]
+
+
+def _results(it: dict, ledger: dict, summary: dict, run_dir: Path, base: Path) -> list[str]:
+    index = it["index"]
+    record = next((r for r in ledger.get("iterations", []) if r.get("index") == index), {})
+    score = next(iter((it.get("scores") or {}).values()), None)
+    ci = it.get("ci95") or ((summary.get("baseline") or {}).get("ci95") if index == 0 else None)
+    plan, training, comparison = it.get("plan") or {}, it.get("training") or {}, it.get("comparison") or {}
+    method = "baseline" if index == 0 else plan.get("method") or training.get("method") or "—"
+    trained = (f"{training.get('status')}, {training.get('steps') or 0:g} steps" if training else "—")
+    versus = (f"Δ {comparison['diff']:+.3f}, p={comparison['p_value']:.3g}" if comparison.get("diff") is not None
+              else "—")
+    decision = it.get("decision") or ("measure the baseline" if index == 0 else "—")
+    lines = ["| score | 95% CI | method | decision | training | vs previous best |", "|---|---|---|---|---|---|",
+             f"| {_score(score)} | {f'{ci[0]:.3f}–{ci[1]:.3f}' if ci else '—'} | {method} | {_cell(decision)} "
+             f"| {trained} | {versus} |", ""]
+    baseline = (ledger.get("baseline") or {}) if index == 0 else {}
+    links = [_link(label, path, base) for label, path in _artifacts(it, record, run_dir, baseline)]
+    if links:
+        lines += ["Artifacts: " + " · ".join(links), ""]
+    return lines
+
+
+def _artifacts(it: dict, record: dict, run_dir: Path, baseline: dict) -> list[tuple[str, str]]:
+    evaluation, training = record.get("evaluation") or baseline, record.get("training") or {}
+    found = [("dataset", (it.get("data") or {}).get("path")),
+             ("checkpoint", (it.get("training") or {}).get("checkpoint")),
+             ("training log", training.get("log_path")), ("evaluation report", evaluation.get("report")),
+             ("all artifacts", str(run_dir / "artifacts" / str(it["index"])))]
+    return [(label, path) for label, path in found if path and Path(path).exists()]
+
+
+def _conversation(index: int, entries: list[Entry]) -> list[str]:
+    lines, phase = [], None
+    for entry in entries:
+        if entry.phase != phase:
+            phase = entry.phase
+            lines += [f"### Iteration {index} — {phase}", ""]
+        content = entry.raw.get("content")
+        if entry.type == "ToolCallRequestEvent" and isinstance(content, list):
+            for call in content:
+                arguments = _json(call.get("arguments"))
+                lines += [f"**{entry.source}** calls `{call.get('name')}`", ""]
+                lines += [*_fenced(arguments), ""] if arguments not in ({}, "", None) else []
+        elif entry.type == "ToolCallExecutionEvent" and isinstance(content, list):
+            for result in content:
+                lines += _tool_result(result)
+        else:
+            kind = "" if entry.type == "TextMessage" else f" ({entry.type})"
+            text = entry.text.replace("\n", "\n> ")
+            lines += [f"**{entry.source}**{kind}", "", f"> {text}", ""]
+    return lines
+
+
+def _tool_result(result: dict) -> list[str]:
+    """The result's `summary` as text, the whole result folded below it (GitHub and most viewers fold <details>)."""
+    parsed = _json(result.get("content"))
+    summary = parsed.get("summary") if isinstance(parsed, dict) else None
+    verb = "failed" if result.get("is_error") else "returned"
+    head = f"`{result.get('name')}` {verb}" + (f": {summary}" if isinstance(summary, str) else "")
+    return [f"> {head}", "", "<details><summary>result</summary>", "", *_fenced(result.get("content")), "",
+            "</details>", ""]
+
+
+def _fenced(value) -> list[str]:
+    parsed = _json(value)
+    text = json.dumps(parsed, indent=2, ensure_ascii=False) if isinstance(parsed, dict | list) else str(value)
+    return ["```json" if isinstance(parsed, dict | list) else "```", text, "```"]
+
+
+def _json(value):
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _link(label: str, path: str, base: Path) -> str:
+    relative = os.path.relpath(Path(path).resolve(), base)
+    target = f"<{relative}>" if " " in relative else relative
+    return f"[{label}]({target})"
+
+
+def _brain_label(run_dir: Path) -> str | None:
+    """The brain as the run named it ("offline playbook (rule-based, no LLM)"), from its first event."""
+    try:
+        with (run_dir / "events.jsonl").open(encoding="utf-8") as handle:
+            first = json.loads(handle.readline())
+        return first.get("brain") if first.get("type") == "run_started" else None
+    except (OSError, ValueError):
+        return None
+
+
+def _read(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _cell(value) -> str:
+    """Text safe inside a Markdown table cell: one line, pipes escaped."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def _plain(value) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _score(value) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _duration(seconds) -> str:
+    from posttrain.orchestrator.progress_line import duration_text
+
+    return "—" if seconds is None else duration_text(float(seconds))
