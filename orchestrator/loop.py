@@ -23,6 +23,7 @@ from posttrain.run.events import (
     RunFinished,
 )
 from posttrain.run.ledger import IterationRecord
+from posttrain.run.liveness import this_process
 from posttrain.tools.errors import PosttrainError
 
 
@@ -58,6 +59,7 @@ class IterationLoop:
             "elapsed_s": ctx.elapsed_s(),
             "status": self.status,
             "reason": self.reason,
+            "process": this_process(),  # lets `posttrain status` tell a live run from a killed one
         }
         ctx.workspace.save_state(state)
         ctx.workspace.save_summary(build_summary(ctx, self.status, self.reason))

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from posttrain.orchestrator.progress_line import ProgressTracker, TaskProgress
 from posttrain.run import events as ev
+from posttrain.run.liveness import still_running
 
 
 STALE_S = 300.0
@@ -131,7 +132,11 @@ def run_status(run_dir: Path, now: float | None = None) -> RunStatus:
         status.elapsed_s = summary.get("elapsed_s") or state.get("elapsed_s")
     elif session_start is not None:
         status.elapsed_s = spent_before + max(0.0, now - session_start)
-    if status.status == "running" and finished is None and (status.last_event_s_ago or 0) > STALE_S:
+    alive = still_running(state.get("process")) if status.status == "running" and finished is None else None
+    if alive is False:  # marked running, but the process that ran it is gone (kill -9, a crash, a reboot)
+        status.status = "interrupted"
+        status.note = f"its process is gone: continue with `posttrain resume {status.run}`"
+    elif status.status == "running" and finished is None and (status.last_event_s_ago or 0) > STALE_S:
         status.note = (f"no event for {status.last_event_s_ago / 60:.0f} min: if its process is gone, continue "
                        f"with `posttrain resume {status.run}`")
     elif status.status in ("stopped", "failed"):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from posttrain.orchestrator.cli import main
+from posttrain.run.liveness import this_process
 from tests.orchestrator.test_transcript import write_sample
 
 
@@ -96,6 +97,7 @@ def while_running(run: Path, to: Path, task: str = "train sft") -> tuple[Path, d
     (live / "events.jsonl").write_text("".join(kept))
     state = json.loads((live / "state.json").read_text())
     state["status"] = "running"
+    state["process"] = this_process()  # the run's process is alive: this one
     (live / "state.json").write_text(json.dumps(state))
     return live, json.loads(lines[cut])
 
@@ -179,3 +181,18 @@ def test_markdown_export_has_a_header_results_and_relative_links(offline_run: Pa
     for _, target in links:
         assert not target.startswith("/") and (out.parent / target).exists(), target  # relative to the file
     assert "`evaluate_checkpoint` returned: Baseline 0.000" in text and "<details>" in text
+
+
+@pytest.mark.slow
+def test_a_run_whose_process_is_gone_is_interrupted_not_running(offline_run: Path, tmp_path: Path, capsys) -> None:
+    """state.json says running, but the process it names has exited (kill -9): status says so and how to resume."""
+    live, _ = while_running(offline_run, tmp_path / "runs" / "killed-run")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    state = json.loads((live / "state.json").read_text())
+    state["process"] = {**state["process"], "pid": gone.pid}
+    (live / "state.json").write_text(json.dumps(state))
+    assert main(["status", str(live), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["status"] == "interrupted" and "posttrain resume" in status["note"], status
+
