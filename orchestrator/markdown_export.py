@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+from posttrain.orchestrator.tool_view import parse_json_text
 from posttrain.orchestrator.transcript import Entry
 
 
@@ -94,7 +95,7 @@ def _conversation(index: int, entries: list[Entry]) -> list[str]:
         content = entry.raw.get("content")
         if entry.type == "ToolCallRequestEvent" and isinstance(content, list):
             for call in content:
-                arguments = _json(call.get("arguments"))
+                arguments = parse_json_text(call.get("arguments"))
                 lines += [f"**{entry.source}** calls `{call.get('name')}`", ""]
                 lines += [*_fenced(arguments), ""] if arguments not in ({}, "", None) else []
         elif entry.type == "ToolCallExecutionEvent" and isinstance(content, list):
@@ -109,7 +110,7 @@ def _conversation(index: int, entries: list[Entry]) -> list[str]:
 
 def _tool_result(result: dict) -> list[str]:
     """The result's `summary` as text, the whole result folded below it (GitHub and most viewers fold <details>)."""
-    parsed = _json(result.get("content"))
+    parsed = parse_json_text(result.get("content"))
     summary = parsed.get("summary") if isinstance(parsed, dict) else None
     verb = "failed" if result.get("is_error") else "returned"
     head = f"`{result.get('name')}` {verb}" + (f": {summary}" if isinstance(summary, str) else "")
@@ -118,18 +119,9 @@ def _tool_result(result: dict) -> list[str]:
 
 
 def _fenced(value) -> list[str]:
-    parsed = _json(value)
+    parsed = parse_json_text(value)
     text = json.dumps(parsed, indent=2, ensure_ascii=False) if isinstance(parsed, dict | list) else str(value)
     return ["```json" if isinstance(parsed, dict | list) else "```", text, "```"]
-
-
-def _json(value):
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
 
 
 def _link(label: str, path: str, base: Path) -> str:

@@ -20,7 +20,7 @@ RECORD_ROWS = 10
 def tool_call_view(source: str, call: dict) -> RenderableType:
     """`→ Trainer calls launch_training` and its arguments, one per row."""
     head = Text.assemble("→ ", (source, "bold"), " calls ", (str(call.get("name")), "bold cyan"))
-    arguments = _parse(call.get("arguments"))
+    arguments = parse_json_text(call.get("arguments"))
     if isinstance(arguments, dict) and not arguments:
         head.append("()", style="dim")
         return head
@@ -34,10 +34,11 @@ def tool_result_view(result: dict) -> RenderableType:
         head = Text.assemble(("✗ ", "red"), (name, "bold red"), (" failed", "red"))
     else:
         head = Text.assemble("← ", (name, "bold cyan"))
-    return Group(head, Padding(_value_view(_parse(result.get("content"))), (0, 0, 0, 4)))
+    return Group(head, Padding(_value_view(parse_json_text(result.get("content"))), (0, 0, 0, 4)))
 
 
-def _parse(value: Any) -> Any:
+def parse_json_text(value: Any) -> Any:
+    """A tool's arguments or result as data when it is JSON text, else as given."""
     if isinstance(value, str):
         try:
             return json.loads(value)

@@ -86,7 +86,10 @@ def while_running(run: Path, to: Path, task: str = "train sft") -> tuple[Path, d
     middle of `task`, state.json at its checkpoint then (status running), times shifted so that event is 1 s old."""
     live = copy_run(run, to)
     lines = (run / "events.jsonl").read_text().splitlines(keepends=True)
-    progress = [i for i, line in enumerate(lines) if json.loads(line).get("task") == task]
+    # a progress event with steps done and steps left (rate and ETA both defined), the middle one of those
+    progress = [i for i, line in enumerate(lines) if (e := json.loads(line)).get("task") == task
+                and 0 < e["completed"] < (e.get("total") or 0)]
+    assert progress, f"the run's events hold no {task} progress between its first and last step"
     cut = progress[len(progress) // 2]
     shift = time.time() - 1.0 - json.loads(lines[cut])["at"]
     kept = []

@@ -72,7 +72,9 @@ def test_one_signal_during_training_stops_quietly_and_resume_finishes(sig, tmp_p
     import psutil
 
     run_dir = tmp_path / "run"
-    proc = cli("run", GOAL, "--max-iterations", "1", "--run-dir", str(run_dir), run_dir=run_dir)
+    # a smoke-scale run: the signal lands while the Ray worker starts or trains, and resume has less to redo
+    proc = cli("run", GOAL, "--max-iterations", "1", "--playbook-scale", "0.1", "--run-dir", str(run_dir),
+               run_dir=run_dir)
     try:
         wait_for_training(run_dir, proc)
         time.sleep(2)
@@ -102,6 +104,8 @@ def test_one_signal_during_training_stops_quietly_and_resume_finishes(sig, tmp_p
     assert not left, subprocess.run(["ps", "-o", "pid,ppid,args", "-p", ",".join(map(str, left))],
                                     capture_output=True, text=True).stdout
 
+    if sig == signal.SIGTERM:
+        return  # what a stop leaves is the same for both signals; resume is checked once, after SIGINT
     resumed = cli("resume", str(run_dir), run_dir=run_dir)
     try:
         # training alone takes 2-15 min on 2 busy CPU cores
