@@ -167,14 +167,15 @@ def dashboard_command(
     run_dir: Annotated[Path, typer.Argument(help="A run folder (its result.json names the project) or project dir.")],
     port: Annotated[int | None, typer.Option(help="Port (default: first free from 7860).")] = None,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
+    runs_root: Annotated[str, typer.Option(help="Folder holding run directories (for ids and `latest`).")] = "runs",
 ) -> None:
     """Open Trackio's dashboard for the run folder's project (blocks until Ctrl-C)."""
     from posttrain.tools.training import dashboard
 
-    if not run_dir.exists():  # a run's id under ./runs, a unique prefix of one, or `latest` (ConfigError otherwise)
+    if not run_dir.exists():  # a run's id under --runs-root, a unique prefix of one, or `latest` (else ConfigError)
         from posttrain.orchestrator.run_lookup import resolve_run
 
-        run_dir = resolve_run(str(run_dir))
+        run_dir = resolve_run(str(run_dir), runs_root)
     result = run_dir / "result.json"
     project = json.loads(result.read_text())["project"] if result.exists() else run_dir.resolve().name
     handle = dashboard(project, port=port, open_browser=not no_browser, block=False)
