@@ -92,7 +92,9 @@ class ConsoleView:
                                         (f"({_arguments(call['arguments'], 160)})", "dim")))
             return
         if kind == "ToolCallExecutionEvent":
-            self._collapse_all()  # the tool returned: whatever it reported progress on is over
+            # the tool returned: whatever it reported progress on is over. Not a pass begun after it returned: the
+            # agent's next tool may already run while this event is still on its way to us
+            self._collapse_all(started_before=message.created_at.timestamp())
             for result in record["content"]:
                 if result.get("is_error"):
                     self._say(Text.assemble(("  ✗ ", "red"), (f"{result['name']} failed: ", "red"),
@@ -150,9 +152,10 @@ class ConsoleView:
                 mark = ("  ✓ ", "green") if state.done else ("  ■ ", "yellow")
                 self._say(Text.assemble(mark, (f"iter {state.iteration} · ", "dim"), state.summary()))
 
-    def _collapse_all(self) -> None:
+    def _collapse_all(self, started_before: float | None = None) -> None:
         for state in list(self.tracker.active.values()):
-            self._collapse(state)
+            if started_before is None or state.first_at < started_before:
+                self._collapse(state)
 
     # -- run events -----------------------------------------------------------------------------------------------
     def _event(self, item: Any) -> None:

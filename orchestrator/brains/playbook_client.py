@@ -107,16 +107,20 @@ class PlaybookClient(ChatCompletionClient):
         index = self.playbook.ctx.iteration.index
         return FunctionCall(id=f"{self.role}-{index}-{name}", name=name, arguments=json.dumps(arguments))
 
-    def _reflect(self, result: FunctionExecutionResultMessage) -> str:
+    def _reflect(self, result: FunctionExecutionResultMessage, *, summaries_only: bool = False) -> str:
+        """What the tools said: each result's one-line summary (or its error); the raw result where it has no
+        summary, unless `summaries_only` (a search listing is evidence for the next call, not for the team)."""
         parts = []
         for item in result.content:
             if item.is_error:
                 parts.append(f"{item.name} failed: {item.content}")
                 continue
             try:
-                parts.append(json.loads(item.content).get("summary") or item.content)
+                summary = json.loads(item.content).get("summary")
             except (json.JSONDecodeError, AttributeError):
-                parts.append(item.content)
+                summary = None
+            if summary or not summaries_only:
+                parts.append(summary or item.content)
         return " ".join(parts)
 
     # Manager ----------------------------------------------------------------------------------------------------
@@ -186,7 +190,8 @@ class PlaybookClient(ChatCompletionClient):
         if calls:
             return [self._call(name, args) for name, args in calls]
         if last is not None:  # every result of this turn's tool calls, not only the last (evaluation, then decoding)
-            return " ".join(self._reflect(result) for result in _this_turns_results(messages))
+            said = [self._reflect(result, summaries_only=True) for result in _this_turns_results(messages)]
+            return " ".join(text for text in said if text) or self._reflect(last)
         return f"I have no tool for this step. [offline playbook, role {self.role}]"
 
 

@@ -130,6 +130,23 @@ def test_finished_tasks_collapse_into_one_summary_line_each() -> None:
     assert not [line for line in shown if "generate" in line or "load model" in line or "load sources" in line]
 
 
+def test_a_tool_that_returned_does_not_end_the_next_tools_pass() -> None:
+    """The agent's next tool (the decoding check) can start reporting before the previous tool's return reaches the
+    console: that return ends only the passes begun before it, not the new one ("stopped at 0/300" was wrong)."""
+    console, out = terminal(100)
+    view = ConsoleView(console)
+    start = time.time() - 100
+    returned = tool_returned("evaluate_checkpoint")
+    returned.message.created_at = datetime.fromtimestamp(start + 5).astimezone()
+    for item in [*evaluation(1, start), ev.Progress(iteration=1, task="eval caesar", completed=0, total=300,
+                                                    at=start + 6), returned,
+                 *evaluation(1, start + 6)[1:]]:
+        view(item)
+    shown = screen(out.getvalue())
+    assert not [line for line in shown if "stopped at" in line], shown
+    assert [line.strip()[:26] for line in shown if line.lstrip().startswith("✓")] == ["✓ iter 1 · eval caesar  30"] * 2
+
+
 def test_a_pipe_gets_summary_lines_and_a_sparse_heartbeat_not_a_bar_per_update() -> None:
     out = io.StringIO()
     view = ConsoleView(Console(file=out, width=100), heartbeat_s=30.0)  # not a terminal: CI, `| tee`, tests
