@@ -43,18 +43,7 @@ def end(proc: subprocess.Popen) -> None:
 
 def wait_for_training(run_dir: Path, proc: subprocess.Popen, timeout_s: float = 600) -> None:
     """Until the Trainer's launch_training call is in iteration 1's transcript."""
-    deadline = time.monotonic() + timeout_s
-    transcript = run_dir / "transcript.jsonl"
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"the run ended (exit {proc.returncode}) before training started"
-        if transcript.exists():
-            for line in transcript.read_text().splitlines():
-                record = json.loads(line) if line.strip() else {}
-                if (record.get("type") == "ToolCallRequestEvent" and record.get("iteration") == 1
-                        and any(call.get("name") == "launch_training" for call in record.get("content", []))):
-                    return
-        time.sleep(0.5)
-    pytest.fail("launch_training was never called")
+    wait_for_tool(run_dir, proc, "launch_training", iteration=1, timeout_s=timeout_s)
 
 
 def ray_children(pid: int) -> list[int]:
