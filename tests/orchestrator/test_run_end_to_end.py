@@ -110,6 +110,16 @@ def tool_results(lines: list[dict], name: str, iteration: int) -> int:
                for result in line["content"] if result["name"] == name)
 
 
+def trained_in_state(run_dir: Path) -> bool:
+    """Whether the run's last checkpoint (state.json) holds iteration 1's finished training."""
+    try:
+        iterations = json.loads((run_dir / "state.json").read_text())["ledger"]["iterations"]
+    except (OSError, ValueError, KeyError):
+        return False
+    training = iterations[1].get("training") if len(iterations) > 1 else None
+    return bool(training) and training["status"] == "succeeded"
+
+
 @pytest.mark.slow
 def test_killed_after_training_resumes_without_training_again(tmp_path):
     """A finished work step is checkpointed at once: killed once training is done (evaluation next or under way),
@@ -121,11 +131,12 @@ def test_killed_after_training_resumes_without_training_again(tmp_path):
             "--run-dir", str(run_dir)]
     with (tmp_path / "first.log").open("w") as log:
         proc = subprocess.Popen(cli(*args), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: tool_results(transcript(run_dir), "launch_training", 1) == 1, proc, timeout_s=900)
+        # the kill lands right after the step checkpoint (state.json is written atomically after the tool's result
+        # reaches the transcript): waiting for the transcript line alone could kill between the two
+        wait_for(lambda: trained_in_state(run_dir), proc, timeout_s=900)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    state = json.loads((run_dir / "state.json").read_text())
-    assert state["ledger"]["iterations"][1]["training"]["status"] == "succeeded"  # the step was checkpointed
+    assert tool_results(transcript(run_dir), "launch_training", 1) == 1
 
     resumed = subprocess.run(cli("resume", str(run_dir)), env=env, capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
