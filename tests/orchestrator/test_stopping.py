@@ -123,8 +123,10 @@ def wait_for_tool(run_dir: Path, proc: subprocess.Popen, tool: str, iteration: i
 
 @pytest.mark.slow
 def test_one_signal_during_evaluation_ends_the_evaluation_at_its_next_batch(tmp_path):
-    """Evaluation has no Ray task to kill: the stop request ends it at its next progress tick, so the exit does not
-    wait for thousands of items; the interrupted step is not checkpointed, so resume redoes it."""
+    """Through the real CLI: a signal during a long evaluation exits 130 within seconds, with no traceback, and the
+    unfinished evaluation is neither written nor recorded, so resume redoes it. (The console script exits without
+    waiting for the tool's thread either way; that the tool itself ends at its next progress tick is checked in
+    tests/agents/test_stop_request.py, which fails without it.)"""
     task = tmp_path / "task"
     task.mkdir()
     # 20k items the untrained tiny model answers with a full context of noise: minutes of generation on 2 CPUs
