@@ -102,6 +102,8 @@ def _take_token(scan: _Scan, token: str, before: str, after: str, position: int)
 def _take_path(scan: _Scan, token: str, path: Path, before: str, position: int) -> None:
     if path.is_dir() and (path / "config.json").is_file():
         _take_model(scan, str(path), f"the goal names the local model folder {token!r}", before, "")
+    elif path.is_file() and path.suffix.lower() == ".gguf":
+        _take_model(scan, str(path), f"the goal names the GGUF file {token!r}", before, "")
     elif path.is_dir():
         scan.notes.append(f"ignored folder {token!r}: it has no config.json, so it is not a model")
     elif _DATA_BEFORE.search(before):
@@ -308,7 +310,10 @@ def _reading_line(name: str, value: _Value) -> str:
         shown = ", ".join(value.value)
     elif isinstance(value.value, float):
         shown = f"{value.value:.2f}"
-    return f"{_LABELS[name]} {shown}: {value.why}"
+    why = value.why
+    if name == "base_model" and str(value.value).lower().endswith(".gguf"):
+        why += "; a GGUF file, dequantized once to float32 into RUN/base-model and loaded from there by path"
+    return f"{_LABELS[name]} {shown}: {why}"
 
 
 # --- an LLM reads the goal -------------------------------------------------------------------------------------

@@ -22,9 +22,15 @@ class Prepared:
     """The goal's benchmark, parsed once for the whole run."""
 
 
-def resolve_base_model(name: str) -> str | None:
-    """'tiny' → None (built inside the run dir); a local path → itself; a Hub id → its local snapshot."""
+def resolve_base_model(name: str, *, download: bool = True) -> str | None:
+    """'tiny' or a GGUF file → None (built inside the run dir by `materialize_base_model`); a local path → itself; a
+    Hub id → its local snapshot (with `download=False`, as --dry-run asks: the id itself, nothing fetched)."""
+    from posttrain.tools.gguf_import import check_gguf_support, parse_gguf_ref
+
     if name == "tiny":
+        return None
+    if parse_gguf_ref(name) is not None:  # an existing .gguf (a missing one is a ConfigError there)
+        check_gguf_support()
         return None
     path = Path(name).expanduser()
     if path.exists():
@@ -32,8 +38,10 @@ def resolve_base_model(name: str) -> str | None:
             raise ConfigError(f"base model {name} has no config.json; point --base-model at a saved model directory")
         return str(path.resolve())
     if name.startswith((".", "/", "~")) or not re.fullmatch(r"[\w.-]+/[\w.-]+", name):
-        raise ConfigError(f"base model path {name} does not exist; pass an existing directory, a Hub id "
-                          "(org/name) or 'tiny'")
+        raise ConfigError(f"base model path {name} does not exist; pass an existing directory, a .gguf file, a "
+                          "Hub id (org/name) or 'tiny'")
+    if not download:
+        return name
     try:
         from huggingface_hub import snapshot_download
 
@@ -41,6 +49,15 @@ def resolve_base_model(name: str) -> str | None:
     except Exception as exc:  # offline, gated, missing repo: one line, with the fix
         raise ConfigError(f"cannot fetch base model {name!r} from the Hub ({type(exc).__name__}); download it first "
                           "(`hf download`) and pass the local path, or check the id") from exc
+
+
+def materialize_base_model(name: str, folder: Path) -> Path:
+    """Build the base model inside the run: the tiny model, or a GGUF file dequantized once into an ordinary folder
+    (both idempotent, so a resumed run reuses them)."""
+    from posttrain.tools.gguf_import import dequantize_gguf
+    from posttrain.tools.tiny_model import build_tiny_model
+
+    return build_tiny_model(folder) if name == "tiny" else dequantize_gguf(name, folder)
 
 
 def read_objective(goal: str, *, brain: str, benchmark: str | None = None, base_model: str | None = None,
@@ -131,6 +148,11 @@ def _size_without_loading(name: str):
     path = Path(name).expanduser()
     if path.is_dir():
         return model_size(path)
+    from posttrain.tools.gguf_import import gguf_config, parse_gguf_ref
+
+    gguf = parse_gguf_ref(name)
+    if gguf is not None:
+        return size_from_config(gguf_config(gguf))
     try:
         from huggingface_hub import try_to_load_from_cache
 
@@ -278,7 +300,6 @@ def _run(coro) -> str:
 def start(config: RunConfig, console=None, approve=None) -> str:
     """Validate, create the run directory, and run to the end. Returns the final status."""
     from posttrain.run.workspace import RunWorkspace
-    from posttrain.tools.tiny_model import build_tiny_model
 
     base = resolve_base_model(config.base_model)
     prepared = prepare(config)
@@ -286,7 +307,7 @@ def start(config: RunConfig, console=None, approve=None) -> str:
 
     workspace = RunWorkspace.create(config.run_dir)
     with library_output_to(workspace.root / RUN_LOG):  # Ray, transformers, tqdm: to RUN/run.log, not the console
-        base = base or str(build_tiny_model(workspace.root / "base-model").resolve())
+        base = base or str(materialize_base_model(config.base_model, workspace.root / "base-model").resolve())
         return _run(execute(prepared, workspace, base, None, console, approve))
 
 

@@ -16,7 +16,8 @@ EXIT_BY_STATUS = {"failed": 1, "blocked": 3}
 def run(
     goal: Annotated[str, typer.Argument(help="What to achieve, e.g. 'Improve Qwen/Qwen3-1.7B-Base on GSM8K to 30% "
                                              "within 2 hours'. Benchmark, model, target and budget are read from it.")],
-    base_model: Annotated[str | None, typer.Option(help="'tiny' (built locally), a Hub id, or a local path "
+    base_model: Annotated[str | None, typer.Option(help="'tiny' (built locally), a Hub id, a local path, or a .gguf file "
+                                                        "(dequantized once into the run) "
                                                         "(default: read from the goal, else tiny).")] = None,
     benchmark: Annotated[str | None, typer.Option(help="arithmetic | caesar | gsm8k | … | items.jsonl | bench.yaml "
                                                        "(default: read from the goal).")] = None,
@@ -65,6 +66,7 @@ def run(
         first = exc.errors()[0]
         raise ConfigError(f"--{'-'.join(map(str, first['loc'])).replace('_', '-')}: {first['msg']}") from None
     if dry_run:
+        session.resolve_base_model(config.base_model, download=False)  # a missing path or .gguf fails here, not later
         bench = session.check_inputs(config)
         plan, data = session.first_plan(config, bench), session.data_outlook(config, bench)
         if as_json:
