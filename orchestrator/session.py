@@ -97,6 +97,8 @@ def configure(goal: str, *, brain: str, run_dir: str | None = None, **options: A
     reading = {k: options.pop(k, None) for k in ("benchmark", "base_model", "target", "time_budget", "teacher")}
     reading["train_data"] = options.pop("train_data", None) or []
     objective = read_objective(goal, brain=brain, **reading)
+    if objective.time_budget_s is None:
+        objective = with_default_budget(objective, options.get("max_iterations", 3))
     budget = f"{objective.time_budget_s:g}s" if objective.time_budget_s else None
     return RunConfig(goal=goal, brain=brain, benchmark=objective.benchmark, base_model=objective.base_model,
                      target=objective.target, time_budget=budget, train_data=objective.train_data,
@@ -104,16 +106,37 @@ def configure(goal: str, *, brain: str, run_dir: str | None = None, **options: A
                      run_dir=run_dir or str(default_run_dir(slugify(goal))), **options)
 
 
+# Without --time-budget a run still needs one, or plans are sized by epochs alone (750 LoRA steps = 16 minutes on two
+# CPU cores for one iteration of a 135M model). The default answers "how long would a person wait for a first result
+# on this machine": minutes on a laptop's CPU, an hour an iteration on a GPU. Pass --time-budget for anything else.
+DEFAULT_ITERATION_S = {"cpu": 10 * 60, "cuda": 60 * 60}
+
+
+def with_default_budget(objective, max_iterations: int):
+    """The objective with a time budget derived from the machine and the iterations, and the reading says how."""
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    per = DEFAULT_ITERATION_S[device]
+    total = per * max(1, max_iterations)
+    line = (f"time budget {total / 60:g} min: default, {per / 60:g} min per iteration on {device.upper()} × "
+            f"{max(1, max_iterations)} iterations (the baseline included); pass --time-budget to set it")
+    return objective.model_copy(update={"time_budget_s": float(total), "reading": [*objective.reading, line],
+                                        "compute_note": f"default: {per / 60:g} min per iteration on "
+                                                        f"{device.upper()}"})
+
+
 def first_plan(config: RunConfig, bench):
     """The plan the Manager's offline rule would make for iteration 1, without loading or training anything."""
     from posttrain.agents.manager.offline import default_plan
-    from posttrain.run.facts import Facts
+    from posttrain.run.facts import Facts, count_source_rows
 
     size = _size_without_loading(config.base_model)
     items = config.objective.benchmark_items if config.objective else None
     facts = Facts(size=size, n_eval=items, has_generator=bench.has_generator, verifiable=bench.answer_type != "code",
                   max_new_tokens=bench.max_new_tokens, baseline=None, best=None, last=None, trained_methods=[],
-                  remaining_s=config.time_budget_s, iterations_left=max(1, config.max_iterations))
+                  remaining_s=config.time_budget_s, iterations_left=max(1, config.max_iterations),
+                  source_rows=count_source_rows(tuple(config.train_data)))
     return default_plan(facts, config.seed + 1)
 
 

@@ -61,7 +61,9 @@ def work(ctx: RunContext) -> list[tuple[str, dict]]:
         return []
     if it.data_candidates is None:
         return [("find_training_data", {"fmt": data_format(ctx)})]
+    # rows in the prompt format the model is served in: the one the baseline's decoding check chose
+    chat = ctx.ledger.chat_format if ctx.ledger.chat_format is not None else ctx.benchmark.chat
     spec = compose_build_spec(it.data_candidates, fmt=data_format(ctx), n_rows=it.plan.n_train,
                               benchmark_spec=ctx.benchmark.spec, seed=ctx.config.seed + 1000 * it.index,
-                              tokenizer=ctx.base_model_path if ctx.benchmark.chat else None)
+                              tokenizer=ctx.base_model_path if chat else None, chat_template=chat)
     return [("build_dataset", {"spec": spec.model_dump(mode="json", exclude_none=True)})]

@@ -39,6 +39,8 @@ class Decision:
 def data_rows(facts: Facts) -> int:
     if facts.rows:
         return facts.rows
+    if facts.source_rows:  # the user's own files: every row they hold (the build drops what fails its checks)
+        return facts.source_rows
     if facts.has_generator and facts.n_eval:
         return GENERATOR_ROWS_PER_EVAL_ITEM * facts.n_eval
     return ALL_ROWS

@@ -36,6 +36,8 @@ def steps_for(epochs: float | None, rows: int, per_step: int, max_steps: int) ->
 
 
 def make_trainer_tools(ctx: RunContext) -> list[Callable]:
+    from posttrain.agents.trainer.budget import fit_steps, step_cost
+    from posttrain.run.events import Notice
     from posttrain.run.ledger import Plan
     from posttrain.tools.data.rft import build_rft_dataset, items_from_dataset
     from posttrain.tools.training import GRPOSpec, LoraSpec, SFTSpec, run_training
@@ -59,20 +61,29 @@ def make_trainer_tools(ctx: RunContext) -> list[Callable]:
         common = dict(base_model=model, dataset=dataset, learning_rate=plan.learning_rate,
                       seed=ctx.config.seed + iteration.index, time_budget_s=ctx.remaining_s(),
                       lora=LoraSpec() if uses_lora(size) else None, **resources)
+        planned_s = None
         if plan.method in ("sft", "rft"):
             batch = sft_batch_size(size)
             steps = steps_for(plan.epochs, rows, batch, plan.max_steps)
             # batches are padded to their longest row, so the cap costs nothing: the model's context, within one
             # GPU's memory for a batch of full-length rows (2k tokens)
-            spec = SFTSpec(**common, max_steps=steps, batch_size=batch, max_length=min(size.max_positions, 2048))
+            max_length = min(size.max_positions, 2048)
+            cost = step_cost(ctx, model, dataset, batch_size=batch, lora=uses_lora(size), max_length=max_length,
+                             learning_rate=plan.learning_rate)
+            steps, planned_s, note = fit_steps(ctx, steps, cost)
+            if note:
+                ctx.bus.publish(Notice(level="info", text=f"iteration {iteration.index}: {note}"))
+            spec = SFTSpec(**common, max_steps=steps, batch_size=batch, max_length=max_length)
         else:
             probe = GRPOSpec(benchmark=ctx.benchmark.spec, base_model=model, dataset=dataset)
             steps = steps_for(plan.epochs, rows, probe.prompts_per_step, plan.max_steps)
+            budget = ctx.benchmark.answer_budget(bool(ctx.ledger.chat_format))
             spec = GRPOSpec(**common, max_steps=steps, benchmark=ctx.benchmark.spec, beta=plan.beta,
-                            max_completion_length=min(ctx.benchmark.max_new_tokens, size.max_positions // 2))
+                            max_completion_length=min(budget, size.max_positions // 2))
         result = run_training(spec, ctx.artifacts / f"train-{label}", project=ctx.workspace.root.name,
                               run_name=f"iter{iteration.index}-{label}", progress=progress, cancel=ctx.cancel)
-        return result.model_copy(update={"metrics": []}), steps  # the curve stays in metrics.jsonl
+        # the curve stays in metrics.jsonl
+        return result.model_copy(update={"metrics": [], "planned_s": planned_s}), steps
 
     def launch_training(
         method: Annotated[Literal["sft", "rft", "grpo"], "sft; rft = sample from the model, keep verified answers, "

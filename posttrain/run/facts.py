@@ -5,6 +5,7 @@ over these facts (loss curves, paired tests, label checks, model size). Nothing 
 know — no generator's record of which labels it corrupted, only what the tools measured.
 """
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,7 @@ class Facts:
     trained_methods: list[str]
     remaining_s: float | None
     iterations_left: int
+    source_rows: int | None = None  # rows the user's local data holds, known before anything is built
 
     @classmethod
     def from_run(cls, ctx: "RunContext") -> "Facts":
@@ -72,7 +74,8 @@ class Facts:
                    max_new_tokens=bench.max_new_tokens, baseline=ledger.baseline.score if ledger.baseline else None,
                    best=best.score if best else None, last=done[-1] if done else None,
                    trained_methods=[it.plan.method for it in done if it.trained and it.plan],
-                   remaining_s=ctx.remaining_s(), iterations_left=left)
+                   remaining_s=ctx.remaining_s(), iterations_left=left,
+                   source_rows=None if done else count_source_rows(tuple(ctx.config.train_data)))
 
     # -- derived facts ----------------------------------------------------------------------------------------------
     @property
@@ -128,6 +131,13 @@ class Facts:
         if self.remaining_s is None or not rate:
             return None
         return max(1, math.floor(rate * self.remaining_s / self.iterations_left))
+
+
+@functools.lru_cache(maxsize=8)
+def count_source_rows(train_data: tuple[str, ...]) -> int | None:
+    from posttrain.tools.data.load import count_local_rows
+
+    return count_local_rows(list(train_data)) if train_data else None
 
 
 # RFT samples k answers per prompt; a prompt solved with probability p yields a verified answer with probability

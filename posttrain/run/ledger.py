@@ -13,11 +13,15 @@ from pydantic import BaseModel, Field
 from posttrain.tools.data.artifact import DatasetArtifact
 from posttrain.tools.data.discover import SourceCandidates
 from posttrain.tools.evaluation.compare import Comparison
+from posttrain.tools.training.cost import StepCost
 from posttrain.tools.training.result import TrainingResult
 
 
 Method = Literal["sft", "rft", "grpo"]
 METHOD_NAMES = {"sft": "SFT", "rft": "rejection-sampling fine-tuning", "grpo": "GRPO"}
+
+
+UNCAPPED_STEPS = 100_000  # Plan.max_steps' upper bound: a plan at it has no step cap worth saying
 
 
 class Plan(BaseModel):
@@ -42,7 +46,8 @@ class Plan(BaseModel):
 
     def describe(self) -> str:
         source = {"base": "the base model", "best": "the best checkpoint", "latest": "the latest checkpoint"}
-        length = f"{self.epochs:g} epochs (at most {self.max_steps} steps)" if self.epochs else f"{self.max_steps} steps"
+        cap = f" (at most {self.max_steps} steps)" if self.max_steps < UNCAPPED_STEPS else ""
+        length = f"{self.epochs:g} epochs{cap}" if self.epochs else f"{self.max_steps} steps"
         what = f"{self.method.upper()} from {source[self.init_from]} for {length} at lr {self.learning_rate:g}"
         what += f" on {self.n_train} {'rows' if self.method == 'sft' else 'prompts'}"
         if self.method == "rft":
@@ -217,6 +222,15 @@ class Ledger(BaseModel):
 
     baseline: Score | None = None
     iterations: list[IterationRecord] = Field(default_factory=list)
+    base_decoding: dict | None = Field(None, description="The decoding check on the base model (posttrain_decoding."
+                                       "json's record): the prompt format the run trains and serves in.")
+    cost: "StepCost | None" = Field(None, description="What a training step and an evaluation cost on this machine, "
+                                    "measured after the baseline; plans are sized from it.")
+
+    @property
+    def chat_format(self) -> bool | None:
+        """Whether the run prompts through the chat template, as chosen on the baseline (None before the check)."""
+        return bool(self.base_decoding["chat_template"]) if self.base_decoding else None
 
     @property
     def current(self) -> IterationRecord:

@@ -187,6 +187,11 @@ def _load_tokenizer(name: str | None) -> Any:
 def _source_rows(spec: BuildSpec, base: Path, tokenizer: Any, log: _Log, progress: ProgressFn) -> list[list[dict]]:
     """Rows of every source in the output format, empty rows dropped (before any templating hides them)."""
     template = tokenizer if spec.chat_template else None
+    if template is not None and getattr(template, "chat_template", None):
+        log.steps.append(f"prompts rendered through the chat template of {spec.tokenizer} (the prompt format the model "
+                         "is served and evaluated in); the loss is on the completions only")
+    elif spec.format == "sft":
+        log.steps.append("prompts kept raw, no chat template (the prompt format the model is served and evaluated in)")
     per_source = []
     for index, source in enumerate(spec.sources):
         progress("load sources", index, len(spec.sources), source=source.label)

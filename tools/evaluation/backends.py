@@ -46,6 +46,8 @@ class Generation(BaseModel):
     load_s: float = Field(0.0, description="Time to load the model and tokenizer.")
     sampling: dict[str, bool | float] = Field(
         default_factory=dict, description="Decoding actually used: do_sample, temperature, top_p.")
+    finished: list[bool] = Field(default_factory=list, description="Per prompt: the completion ended by itself (end "
+                                 "token or stop string), not at max_new_tokens; empty when the backend cannot tell.")
 
 
 def vllm_available() -> bool:
@@ -165,14 +167,14 @@ def _generate_transformers(model_path: str, prompts: list[str], settings: Genera
     settings = _clamped_to_context(settings, model, max(lengths, default=0))
     order = sorted(range(len(prompts)), key=lambda i: -lengths[i])  # longest first: an OOM shows up at once
     batch = settings.batch_size or auto_batch_size(model, max(lengths, default=1) + settings.max_new_tokens, device)
-    largest, done, outputs = 0, 0, [""] * len(prompts)
+    largest, done, outputs, finished = 0, 0, [""] * len(prompts), [True] * len(prompts)
     torch.manual_seed(settings.seed)
     started = time.perf_counter()
     while done < len(order):
         chunk = order[done : done + batch]
         try:
-            texts = _generate_batch(model, tokenizer, [texts_in[i] for i in chunk], settings, special,
-                                    (do_sample, temperature, top_p), device)
+            texts, ended = _generate_batch(model, tokenizer, [texts_in[i] for i in chunk], settings, special,
+                                           (do_sample, temperature, top_p), device)
         except torch.OutOfMemoryError as exc:
             if batch == 1:
                 message = "out of memory with batch size 1; fix: lower max_new_tokens or use a bigger GPU"
@@ -181,12 +183,12 @@ def _generate_transformers(model_path: str, prompts: list[str], settings: Genera
             if device == "cuda":
                 torch.cuda.empty_cache()
             continue
-        for index, text in zip(chunk, texts, strict=True):
-            outputs[index] = text
+        for index, text, end in zip(chunk, texts, ended, strict=True):
+            outputs[index], finished[index] = text, end
         done += len(chunk)
         largest = max(largest, len(chunk))
         progress("generate", done, len(order), batch_size=batch)
-    return Generation(texts=outputs, backend="transformers", batch_size=largest,
+    return Generation(texts=outputs, backend="transformers", batch_size=largest, finished=finished,
                       duration_s=time.perf_counter() - started, load_s=load_s,
                       sampling={"do_sample": do_sample, "temperature": temperature, "top_p": top_p})
 
@@ -199,7 +201,13 @@ def _clamped_to_context(settings: GenerationSettings, model, longest_prompt: int
     return settings.model_copy(update={"max_new_tokens": max(1, context - longest_prompt)})
 
 
-def _generate_batch(model, tokenizer, prompts, settings, special, sampling, device) -> list[str]:
+def _end_ids(model, tokenizer) -> set[int]:
+    ids = model.generation_config.eos_token_id
+    ids = set(ids if isinstance(ids, list) else [ids] if ids is not None else [])
+    return ids | ({tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set())
+
+
+def _generate_batch(model, tokenizer, prompts, settings, special, sampling, device) -> tuple[list[str], list[bool]]:
     import torch
 
     do_sample, temperature, top_p = sampling
@@ -212,7 +220,13 @@ def _generate_batch(model, tokenizer, prompts, settings, special, sampling, devi
                                                                              "top_k": None}
     with torch.inference_mode():
         generated = model.generate(**encoded, **kwargs)
-    return tokenizer.batch_decode(generated[:, encoded["input_ids"].shape[1] :], skip_special_tokens=True)
+    new = generated[:, encoded["input_ids"].shape[1] :]
+    texts = tokenizer.batch_decode(new, skip_special_tokens=True)
+    # a row ended by itself when it produced an end token or a stop string before the budget ran out
+    ends = _end_ids(model, tokenizer)
+    ended = [bool(ends & set(row.tolist())) or new.shape[1] < settings.max_new_tokens
+             or any(stop in text for stop in settings.stop) for row, text in zip(new, texts, strict=True)]
+    return texts, ended
 
 
 def _generate_vllm(model_path: str, prompts: list[str], settings: GenerationSettings) -> Generation:
@@ -240,6 +254,7 @@ def _generate_vllm(model_path: str, prompts: list[str], settings: GenerationSett
     else:
         outputs = llm.generate(prompts, params)
     return Generation(texts=[o.outputs[0].text for o in outputs], backend="vllm",
+                      finished=[o.outputs[0].finish_reason != "length" for o in outputs],
                       duration_s=time.perf_counter() - started, load_s=load_s,
                       sampling={"do_sample": temperature > 0, "temperature": temperature, "top_p": top_p})
 

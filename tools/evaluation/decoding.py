@@ -68,11 +68,16 @@ def _has_chat_template(model: str) -> bool:
     return bool(getattr(AutoTokenizer.from_pretrained(_tokenizer_source(model)), "chat_template", None))
 
 
-def _candidates(has_template: bool) -> list[tuple[str, dict[str, float | bool]]]:
+def _candidates(has_template: bool, default_chat: bool = False) -> list[tuple[str, dict[str, float | bool]]]:
+    """Greedy in the default prompt format first (the setting kept unless beaten), then sampled in that format, then
+    greedy in the other format when the tokenizer has a chat template."""
     greedy = {"do_sample": False, "temperature": 0.0, "top_p": 1.0}
-    found = [("greedy", greedy | {"chat": False}), ("sampled", {"do_sample": True, **SAMPLED, "chat": False})]
+    chat = default_chat and has_template
+    suffix = "+chat" if chat else ""
+    found = [("greedy" + suffix, greedy | {"chat": chat}), ("sampled" + suffix, {"do_sample": True, **SAMPLED,
+                                                                                "chat": chat})]
     if has_template:
-        found.append(("greedy+chat", greedy | {"chat": True}))
+        found.append(("greedy" if chat else "greedy+chat", greedy | {"chat": not chat}))
     return found
 
 
@@ -89,6 +94,12 @@ def choose(candidates: list[DecodingCandidate]) -> tuple[str, str]:
     assert best.comparison is not None
     return best.name, (f"{best.name} {best.score:.3f} beat {default.name} {default.score:.3f} "
                        f"(diff {best.comparison.diff:+.3f}, p={best.comparison.p_value:.3g})")
+
+
+def decoding_record(chosen: DecodingCandidate, candidates: list[DecodingCandidate], benchmark: str) -> dict:
+    """What posttrain_decoding.json holds: the prompt format and sampling chosen, and every candidate's score."""
+    return {"chat_template": bool(chosen.settings["chat"]), "chosen": chosen.name, "settings": chosen.settings,
+            "scores": {c.name: c.score for c in candidates}, "benchmark": benchmark, "n": chosen.n}
 
 
 def save_decoding(model_dir: Path, chosen: DecodingCandidate, candidates: list[DecodingCandidate],
@@ -111,49 +122,69 @@ def save_decoding(model_dir: Path, chosen: DecodingCandidate, candidates: list[D
     if not sampled:
         config.top_k = None
     config.save_pretrained(model_dir)
-    record = {
-        "chat_template": bool(chosen.settings["chat"]),
-        "chosen": chosen.name,
-        "settings": chosen.settings,
-        "scores": {c.name: c.score for c in candidates},
-        "benchmark": benchmark,
-        "n": chosen.n,
-    }
     path = model_dir / DECODING_FILE
-    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(decoding_record(chosen, candidates, benchmark), indent=1) + "\n", encoding="utf-8")
     return [str(model_dir / "generation_config.json"), str(path)]
 
 
+def _reusable(known: str | None, settings: GenerationSettings, limit: int | None):
+    """The known report when it was made greedily with the same prompt format and budget on all items."""
+    from posttrain.tools.evaluation.report import load_report
+
+    if known is None or limit is not None or settings.temperature:
+        return None
+    report = load_report(known)
+    used = report.settings
+    same = (used.get("chat") == settings.chat and used.get("max_new_tokens") == settings.max_new_tokens
+            and not used.get("decoding", {}).get("do_sample", True))
+    return report if same else None
+
+
 def check_decoding(model: str, benchmark: Benchmark | str, out_dir: str | Path, *, limit: int | None = None,
-                   seed: int = 0, backend: Backend = "auto", progress: ProgressFn = null_progress) -> DecodingCheck:
+                   seed: int = 0, backend: Backend = "auto", default_chat: bool | None = None,
+                   save_beside_model: bool = True, known: str | None = None,
+                   progress: ProgressFn = null_progress) -> DecodingCheck:
     """Evaluate ``model`` (a local checkpoint folder) greedy and sampled (temperature 0.7, top_p 0.95), and with
     its chat template when the tokenizer has one; save the winner beside the checkpoint.
 
-    Rule: the default is greedy without the chat template (the simplest setting). Each other setting is compared
+    Rule: the default is greedy in the default prompt format (``default_chat``: the format the checkpoint was trained
+    in; else the benchmark's; the baseline of a run starts from the benchmark's), the simplest setting. Each other setting is compared
     with it on the same items by the paired McNemar test; the default is kept unless another setting scores
     significantly higher (p < 0.05), and among those that do the best score wins. The choice goes into the
     checkpoint's generation_config.json (do_sample/temperature/top_p) and posttrain_decoding.json (chat template
     on/off, scores), which ``evaluate_model`` then honours for this model. Reports land in
-    ``out_dir/<candidate>/<benchmark>.json``.
+    ``out_dir/<candidate>/<benchmark>.json``. A base model the run does not own (``save_beside_model=False``) is
+    never written to: the choice goes to ``out_dir/posttrain_decoding.json`` only. ``known``: a report of this model
+    on these items already made with a candidate's exact settings (the Evaluator's own score), reused, not redone.
     """
     bench = get_benchmark(benchmark) if isinstance(benchmark, str) else benchmark
     folder = Path(model).expanduser()
-    if not folder.is_dir():
+    if save_beside_model and not folder.is_dir():
         raise ConfigError(f"check_decoding saves its choice beside the checkpoint, but {model} is not a local folder; "
                           "fix: save the model locally first (e.g. huggingface_hub.snapshot_download) and pass it")
     _check_model(model)
     candidates = []
-    for name, setting in _candidates(_has_chat_template(model)):
-        settings = GenerationSettings(max_new_tokens=bench.max_new_tokens, stop=list(bench.stop), seed=seed,
+    default_chat = bench.chat if default_chat is None else default_chat
+    for name, setting in _candidates(_has_chat_template(model), default_chat):
+        settings = GenerationSettings(max_new_tokens=bench.answer_budget(bool(setting["chat"])),
+                                      stop=list(bench.stop), seed=seed,
                                       temperature=setting["temperature"], top_p=setting["top_p"],
                                       chat=bool(setting["chat"]))
-        report = evaluate_model(model, bench, Path(out_dir) / name.replace("+", "-"), limit=limit,
-                                backend=backend, settings=settings, progress=progress)
+        report = _reusable(known, settings, limit) or evaluate_model(
+            model, bench, Path(out_dir) / name.replace("+", "-"), limit=limit, backend=backend, settings=settings,
+            progress=progress)
         comparison = compare_reports(candidates[0].report, report) if candidates else None
         candidates.append(DecodingCandidate(name=name, settings=setting, score=report.score, n=report.n,
                                             ci95=report.ci95, report=report.path, comparison=comparison))
     chosen, reason = choose(candidates)
     picked = next(c for c in candidates if c.name == chosen)
-    written = save_decoding(folder, picked, candidates, bench.spec)
+    if save_beside_model:
+        written = save_decoding(folder, picked, candidates, bench.spec)
+    else:
+        record = Path(out_dir) / DECODING_FILE
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(decoding_record(picked, candidates, bench.spec), indent=1) + "\n",
+                          encoding="utf-8")
+        written = [str(record)]
     return DecodingCheck(model=model, benchmark=bench.spec, candidates=candidates, chosen=chosen, reason=reason,
                          written=written)
