@@ -121,6 +121,8 @@ def decide(facts: Facts, proposals: list[Proposal], seed: int, scale: float = 1.
         plan = plan.model_copy(update={"n_train": max(10, int(plan.n_train * scale)), "max_steps": plan.max_steps
                                        if plan.epochs else max(1, int(plan.max_steps * scale))})
     text = f"{plan.describe()[0].upper()}{plan.describe()[1:]}, because {plan.rationale.rstrip('.')}."
+    if facts.prompt_format:
+        text += f" {facts.prompt_format}"
     for p in adopted:
         text += f" Adopted {p.speaker}'s proposal ({p.why or p.action})."
     arms, unmeasurable = measurable_dissent(plan, proposals)

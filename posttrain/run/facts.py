@@ -60,6 +60,7 @@ class Facts:
     remaining_s: float | None
     iterations_left: int
     source_rows: int | None = None  # rows the user's local data holds, known before anything is built
+    prompt_format: str = ""  # the baseline's format verdict, for the plan: what the run trains and serves in, and why
 
     @classmethod
     def from_run(cls, ctx: "RunContext") -> "Facts":
@@ -75,7 +76,8 @@ class Facts:
                    best=best.score if best else None, last=done[-1] if done else None,
                    trained_methods=[it.plan.method for it in done if it.trained and it.plan],
                    remaining_s=ctx.remaining_s(), iterations_left=left,
-                   source_rows=None if done else count_source_rows(tuple(ctx.config.train_data)))
+                   source_rows=None if done else count_source_rows(tuple(ctx.config.train_data)),
+                   prompt_format=prompt_format_note(ctx) if not done else "")
 
     # -- derived facts ----------------------------------------------------------------------------------------------
     @property
@@ -131,6 +133,27 @@ class Facts:
         if self.remaining_s is None or not rate:
             return None
         return max(1, math.floor(rate * self.remaining_s / self.iterations_left))
+
+
+def prompt_format_note(ctx: "RunContext") -> str:
+    """What the first plan does about the prompt format: train in the format the baseline's check chose, and, when
+    most baseline completions were empty, cut or misread, say that the data teaches the answer's form too."""
+    from posttrain.tools.errors import ConfigError
+    from posttrain.tools.evaluation.report import load_report
+
+    chosen = ctx.ledger.base_decoding
+    if not chosen:
+        return ""
+    form = "through the chat template" if chosen["chat_template"] else "as raw prompts, no chat template"
+    note = f"Data is built and evaluated {form}, the setting the baseline's decoding check chose ({chosen['chosen']})."
+    try:
+        failures = load_report(ctx.ledger.baseline.report).failures() if ctx.ledger.baseline else None
+    except ConfigError:
+        failures = None
+    if failures and failures.format_bound:
+        note += (" The baseline's completions were mostly empty, cut or misread, so its score measures the format: "
+                 "the rows teach the answer in the form the scorer reads, and the gain is judged against that.")
+    return note
 
 
 @functools.lru_cache(maxsize=8)

@@ -254,7 +254,7 @@ def _generate_vllm(model_path: str, prompts: list[str], settings: GenerationSett
     else:
         outputs = llm.generate(prompts, params)
     return Generation(texts=[o.outputs[0].text for o in outputs], backend="vllm",
-                      finished=[o.outputs[0].finish_reason != "length" for o in outputs],
+                      finished=[getattr(o.outputs[0], "finish_reason", None) != "length" for o in outputs],
                       duration_s=time.perf_counter() - started, load_s=load_s,
                       sampling={"do_sample": temperature > 0, "temperature": temperature, "top_p": top_p})
 
