@@ -36,7 +36,7 @@ def steps_for(epochs: float | None, rows: int, per_step: int, max_steps: int) ->
 
 
 def make_trainer_tools(ctx: RunContext) -> list[Callable]:
-    from posttrain.agents.trainer.budget import fit_steps, step_cost
+    from posttrain.agents.trainer.budget import completion_tokens, fit_steps, step_cost
     from posttrain.run.events import Notice
     from posttrain.run.ledger import Plan
     from posttrain.tools.data.rft import build_rft_dataset, items_from_dataset
@@ -70,7 +70,7 @@ def make_trainer_tools(ctx: RunContext) -> list[Callable]:
             max_length = min(size.max_positions, 2048)
             cost = step_cost(ctx, model, dataset, batch_size=batch, lora=uses_lora(size), max_length=max_length,
                              learning_rate=plan.learning_rate)
-            steps, planned_s, note = fit_steps(ctx, steps, cost)
+            steps, planned_s, note = fit_steps(ctx, steps, cost, completion_tokens(model, dataset))
             if note:
                 ctx.bus.publish(Notice(level="info", text=f"iteration {iteration.index}: {note}"))
             spec = SFTSpec(**common, max_steps=steps, batch_size=batch, max_length=max_length)

@@ -48,6 +48,8 @@ class Generation(BaseModel):
         default_factory=dict, description="Decoding actually used: do_sample, temperature, top_p.")
     finished: list[bool] = Field(default_factory=list, description="Per prompt: the completion ended by itself (end "
                                  "token or stop string), not at max_new_tokens; empty when the backend cannot tell.")
+    new_tokens: list[int] = Field(default_factory=list, description="Per prompt: tokens generated up to its end "
+                                  "(what an evaluation's time scales with); empty when the backend cannot tell.")
 
 
 def vllm_available() -> bool:
@@ -98,6 +100,11 @@ def _chat_prompts(tokenizer, prompts: list[str], chat: bool) -> list[str]:
     ]
 
 
+# On CPU a few dozen sequences already keep the cores' matrix units busy; larger batches only add padding and hold
+# back the progress ticks (a 256-item batch of a 135M model ran minutes between two ticks on 2 cores).
+CPU_MAX_BATCH = 64
+
+
 def auto_batch_size(model, longest_tokens: int, device: str) -> int:
     """Batch size whose KV cache fits in half the free memory (GPU) or a quarter of the available RAM (CPU)."""
     import torch
@@ -110,11 +117,12 @@ def auto_batch_size(model, longest_tokens: int, device: str) -> int:
     per_sequence = 2 * layers * heads * head_dim * model.dtype.itemsize * max(longest_tokens, 1)
     if device.startswith("cuda"):
         free, _ = torch.cuda.mem_get_info()
-        budget = free // 2
+        budget, most = free // 2, 256
     else:
         budget = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4
+        most = CPU_MAX_BATCH
     # activations scale with batch too; x4 on the KV estimate keeps a margin for them
-    return int(max(1, min(256, budget // (4 * per_sequence))))
+    return int(max(1, min(most, budget // (4 * per_sequence))))
 
 
 def dtype_for(device: str):
@@ -168,13 +176,14 @@ def _generate_transformers(model_path: str, prompts: list[str], settings: Genera
     order = sorted(range(len(prompts)), key=lambda i: -lengths[i])  # longest first: an OOM shows up at once
     batch = settings.batch_size or auto_batch_size(model, max(lengths, default=1) + settings.max_new_tokens, device)
     largest, done, outputs, finished = 0, 0, [""] * len(prompts), [True] * len(prompts)
+    lengths_out = [0] * len(prompts)
     torch.manual_seed(settings.seed)
     started = time.perf_counter()
     while done < len(order):
         chunk = order[done : done + batch]
         try:
-            texts, ended = _generate_batch(model, tokenizer, [texts_in[i] for i in chunk], settings, special,
-                                           (do_sample, temperature, top_p), device)
+            texts, ended, counts = _generate_batch(model, tokenizer, [texts_in[i] for i in chunk], settings, special,
+                                                   (do_sample, temperature, top_p), device)
         except torch.OutOfMemoryError as exc:
             if batch == 1:
                 message = "out of memory with batch size 1; fix: lower max_new_tokens or use a bigger GPU"
@@ -183,12 +192,13 @@ def _generate_transformers(model_path: str, prompts: list[str], settings: Genera
             if device == "cuda":
                 torch.cuda.empty_cache()
             continue
-        for index, text, end in zip(chunk, texts, ended, strict=True):
-            outputs[index], finished[index] = text, end
+        for index, text, end, count in zip(chunk, texts, ended, counts, strict=True):
+            outputs[index], finished[index], lengths_out[index] = text, end, count
         done += len(chunk)
         largest = max(largest, len(chunk))
         progress("generate", done, len(order), batch_size=batch)
     return Generation(texts=outputs, backend="transformers", batch_size=largest, finished=finished,
+                      new_tokens=lengths_out,
                       duration_s=time.perf_counter() - started, load_s=load_s,
                       sampling={"do_sample": do_sample, "temperature": temperature, "top_p": top_p})
 
@@ -207,7 +217,8 @@ def _end_ids(model, tokenizer) -> set[int]:
     return ids | ({tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set())
 
 
-def _generate_batch(model, tokenizer, prompts, settings, special, sampling, device) -> tuple[list[str], list[bool]]:
+def _generate_batch(model, tokenizer, prompts, settings, special, sampling,
+                    device) -> tuple[list[str], list[bool], list[int]]:
     import torch
 
     do_sample, temperature, top_p = sampling
@@ -226,7 +237,8 @@ def _generate_batch(model, tokenizer, prompts, settings, special, sampling, devi
     ends = _end_ids(model, tokenizer)
     ended = [bool(ends & set(row.tolist())) or new.shape[1] < settings.max_new_tokens
              or any(stop in text for stop in settings.stop) for row, text in zip(new, texts, strict=True)]
-    return texts, ended
+    counts = [next((i + 1 for i, token in enumerate(row.tolist()) if token in ends), len(row)) for row in new]
+    return texts, ended, counts
 
 
 def _generate_vllm(model_path: str, prompts: list[str], settings: GenerationSettings) -> Generation:

@@ -102,6 +102,8 @@ def evaluate_model(model: str, benchmark: str | Benchmark, out_dir: str | Path, 
         "score_s": round(score_s, 3),
         "items_per_s": round(len(items) / generation.duration_s, 2) if generation.duration_s else 0.0,
     }
+    if generation.new_tokens:
+        timings["mean_new_tokens"] = round(sum(generation.new_tokens) / len(generation.new_tokens), 2)
     report = build_report(
         benchmark=bench.name, spec=bench.spec, model=model, records=records, backend=generation.backend,
         duration_s=round(time.perf_counter() - started, 3), path=Path(out_dir) / f"{bench.name}.json",
