@@ -114,9 +114,9 @@ DEFAULT_ITERATION_S = {"cpu": 10 * 60, "cuda": 60 * 60}
 
 def with_default_budget(objective, max_iterations: int):
     """The objective with a time budget derived from the machine and the iterations, and the reading says how."""
-    import torch
-
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    # the NVIDIA driver's device list, not torch: reading the goal (and --dry-run) never imports torch
+    gpus = Path("/proc/driver/nvidia/gpus")
+    device = "cuda" if gpus.is_dir() and any(gpus.iterdir()) else "cpu"
     per = DEFAULT_ITERATION_S[device]
     total = per * max(1, max_iterations)
     line = (f"time budget {total / 60:g} min: default, {per / 60:g} min per iteration on {device.upper()} × "

@@ -18,6 +18,8 @@ EVALS_PER_ITERATION = 3
 # A cost measured on rows of one length predicts rows of another badly; past this ratio of mean row lengths the
 # steps are timed again on the rows actually built.
 ROW_LENGTH_TOLERANCE = 1.25
+# A run given less than this is all start-up (loading the model, building the trainer): it would train nothing.
+MIN_TRAINING_S = 60.0
 
 
 def judging_s(ctx: RunContext, completion_tokens: float | None) -> float:

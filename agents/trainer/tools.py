@@ -36,7 +36,13 @@ def steps_for(epochs: float | None, rows: int, per_step: int, max_steps: int) ->
 
 
 def make_trainer_tools(ctx: RunContext) -> list[Callable]:
-    from posttrain.agents.trainer.budget import completion_tokens, fit_steps, step_cost
+    from posttrain.agents.trainer.budget import (
+        MIN_TRAINING_S,
+        completion_tokens,
+        fit_steps,
+        step_cost,
+        training_share_s,
+    )
     from posttrain.run.events import Notice
     from posttrain.run.ledger import Plan
     from posttrain.tools.data.rft import build_rft_dataset, items_from_dataset
@@ -58,21 +64,24 @@ def make_trainer_tools(ctx: RunContext) -> list[Callable]:
                                     progress=progress)
             dataset, rows = rft.path, rft.n_rows
         resources = {k: v for k, v in (("num_cpus", num_cpus), ("num_gpus", num_gpus)) if v is not None}
-        common = dict(base_model=model, dataset=dataset, learning_rate=plan.learning_rate,
-                      seed=ctx.config.seed + iteration.index, time_budget_s=ctx.remaining_s(),
-                      lora=LoraSpec() if uses_lora(size) else None, **resources)
-        planned_s = None
+        answer_tokens = completion_tokens(model, dataset) if plan.method in ("sft", "rft") else None
+        planned_s, batch, max_length = None, sft_batch_size(size), min(size.max_positions, 2048)
         if plan.method in ("sft", "rft"):
-            batch = sft_batch_size(size)
             steps = steps_for(plan.epochs, rows, batch, plan.max_steps)
             # batches are padded to their longest row, so the cap costs nothing: the model's context, within one
             # GPU's memory for a batch of full-length rows (2k tokens)
-            max_length = min(size.max_positions, 2048)
             cost = step_cost(ctx, model, dataset, batch_size=batch, lora=uses_lora(size), max_length=max_length,
                              learning_rate=plan.learning_rate)
-            steps, planned_s, note = fit_steps(ctx, steps, cost, completion_tokens(model, dataset))
+            steps, planned_s, note = fit_steps(ctx, steps, cost, answer_tokens)
             if note:
                 ctx.bus.publish(Notice(level="info", text=f"iteration {iteration.index}: {note}"))
+        # the run stops itself at this iteration's share of the budget (judging the result comes out of the rest)
+        share = training_share_s(ctx, answer_tokens)
+        common = dict(base_model=model, dataset=dataset, learning_rate=plan.learning_rate,
+                      seed=ctx.config.seed + iteration.index,
+                      time_budget_s=max(MIN_TRAINING_S, share) if share is not None else None,
+                      lora=LoraSpec() if uses_lora(size) else None, **resources)
+        if plan.method in ("sft", "rft"):
             spec = SFTSpec(**common, max_steps=steps, batch_size=batch, max_length=max_length)
         else:
             probe = GRPOSpec(benchmark=ctx.benchmark.spec, base_model=model, dataset=dataset)

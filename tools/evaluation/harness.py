@@ -64,7 +64,7 @@ def _score_all(bench: Benchmark, items, texts: list[str], finished: list[bool],
             records.append(ItemRecord(id=item.id, prompt=item.prompt, completion=completion, outcome=outcome,
                                       extracted=verdict.extracted, gold=item.answer, correct=verdict.correct,
                                       rule=verdict.rule))
-            progress("eval " + bench.name, done, len(items))
+            progress("score " + bench.name, done, len(items))
     return records
 
 
@@ -93,7 +93,13 @@ def evaluate_model(model: str, benchmark: str | Benchmark, out_dir: str | Path, 
     settings = settings or GenerationSettings(max_new_tokens=bench.answer_budget(chat), chat=chat,
                                               stop=list(bench.stop))
     progress("eval " + bench.name, 0, len(items))
-    generation = generate(model, [item.prompt for item in items], settings, backend=backend, progress=progress)
+    task = "eval " + bench.name
+
+    def generating(name: str, done: float, total: float | None = None, **info) -> None:
+        # generation is the evaluation's long part: its ticks drive the eval line (rate and ETA per item generated)
+        progress(task if name == "generate" else name, done, total, **info)
+
+    generation = generate(model, [item.prompt for item in items], settings, backend=backend, progress=generating)
     scoring_started = time.perf_counter()
     records = _score_all(bench, items, generation.texts, generation.finished, progress)
     score_s = time.perf_counter() - scoring_started

@@ -12,6 +12,8 @@ takes the evaluation's cost from the baseline it just measured::
 The weights of the timed steps are thrown away; the rows only need the run's shape (prompt format and lengths).
 """
 
+import contextlib
+import io
 import json
 import tempfile
 import time
@@ -95,7 +97,8 @@ def measure_step_cost(model: str, rows: list[dict], *, batch_size: int, lora: bo
         run = prepare_sft(spec, Path(tmp), project="posttrain-cost", run_name="cost", use_gpu=use_gpu,
                           extra_callbacks=[timer.callback])
         setup_s = time.perf_counter() - started
-        run.trainer.train()
+        with contextlib.redirect_stdout(io.StringIO()):  # the Trainer prints its metrics dict: not for the console
+            run.trainer.train()
         tokens = [len(run.tokenizer(str(r.get("prompt", "")) + str(r.get("completion", "")))["input_ids"])
                   for r in rows[:batch_size]]
     timed = timer.durations[WARMUP_STEPS:] or timer.durations
