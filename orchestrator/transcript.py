@@ -144,7 +144,6 @@ def filter_entries(
 # message (`toolCalls`: [{"id", "function": {"name", "arguments": JSON string}}]) and each result is a `tool`
 # message whose `toolCallId` names the call it answers. One session per run.
 STS_HARNESS = "posttrain"
-STS_ROLES = ("user", "assistant", "system", "tool")
 STS_MESSAGE_FIELDS = ("role", "content", "reasoningContent", "toolCalls", "toolCallId", "timestamp", "model")
 SECRET_ENV_VARS = ("OPENAI_API_KEY", "HF_TOKEN", "VLLM_API_KEY", "S2_API_KEY")
 

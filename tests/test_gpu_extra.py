@@ -60,7 +60,7 @@ def test_resolver_keeps_the_container_vllm_and_its_torch(tmp_path):
     report = tmp_path / "report.json"
     done = _pip(["install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report), *requirements],
                 timeout=900)
-    assert done.returncode == 0, f"no resolution with does not resolve beside vllm=={CONTAINER_VLLM}:\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, f"the gpu extra fails beside vllm=={CONTAINER_VLLM}:\n{done.stderr[-3000:]}"
     chosen = {i["metadata"]["name"].lower().replace("_", "-"): i["metadata"]["version"]
               for i in json.loads(report.read_text())["install"]}
     assert chosen["vllm"] == CONTAINER_VLLM

@@ -17,7 +17,6 @@ from posttrain.tools.training.result import TrainingResult
 
 
 Method = Literal["sft", "rft", "grpo"]
-METHOD_NAMES = {"sft": "SFT", "rft": "rejection-sampling fine-tuning", "grpo": "GRPO"}
 
 
 class Plan(BaseModel):
