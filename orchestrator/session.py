@@ -331,8 +331,8 @@ def resume(run_dir: str, console=None, approve=None, max_iterations: int | None 
     Plug-ins load only when `agents` (this command line's --agent) names the ones the run used."""
     from posttrain.orchestrator.plugins import check_resume_plugins
     from posttrain.run.ledger import Ledger
-    from posttrain.run.redact import seal
     from posttrain.run.workspace import RunWorkspace
+    from posttrain.tools.redact import seal
 
     workspace = RunWorkspace.open(run_dir)
     state = workspace.load_state()

@@ -149,11 +149,11 @@ SECRET_ENV_VARS = ("OPENAI_API_KEY", "HF_TOKEN", "VLLM_API_KEY", "S2_API_KEY")
 
 
 def secret_scrubber(env_vars: Iterable[str] = SECRET_ENV_VARS):
-    """A text → text function masking credentials: known key formats and URL secrets (`posttrain.run.redact`),
+    """A text → text function masking credentials: known key formats and URL secrets (`posttrain.tools.redact`),
     plus the literal values of the environment variables a run reads for its keys, where they are set."""
     import os
 
-    from posttrain.run.redact import MASK, redact
+    from posttrain.tools.redact import MASK, redact
 
     values = sorted({os.environ[name] for name in env_vars if len(os.environ.get(name) or "") >= 6}, key=len,
                     reverse=True)

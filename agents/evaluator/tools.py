@@ -4,28 +4,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, Field
-
+from posttrain.agents.evaluator.report import DecodingReport, EvaluationReport
 from posttrain.run.context import RunContext
 from posttrain.run.events import ScoreReported
 from posttrain.run.ledger import Score, describe_comparison
-
-
-class EvaluationReport(BaseModel):
-    summary: str = Field(description="One line for the team: score, CI, paired test against the best so far.")
-    score: float
-    n: int
-    ci95: tuple[float, float]
-    report_path: str
-    comparison: dict | None = Field(None, description="Paired test against the previous best (None for the baseline).")
-    ablation: list[dict] | None = Field(None, description="The ablation table when arms ran side by side: each arm's "
-                                        "change, score, CI and paired test against the control.")
-
-
-class DecodingReport(BaseModel):
-    summary: str = Field(description="One line: the setting chosen and every candidate's score and p-value.")
-    chosen: str
-    written: list[str] = Field(description="Files written beside the checkpoint.")
 
 
 def make_evaluator_tools(ctx: RunContext) -> list[Callable]:

@@ -10,16 +10,15 @@ the evidence an instruct download carries (names, tokenizer, generation config, 
 """
 
 import json
-import statistics
 from pathlib import Path
 from typing import Any
 
 from posttrain.orchestrator.ptb.checks import Check
+from posttrain.orchestrator.ptb.weights import weight_stats
 
 
 SHAPE_KEYS = ("model_type", "architectures", "hidden_size", "num_hidden_layers", "num_attention_heads",
               "num_key_value_heads", "intermediate_size", "vocab_size", "head_dim")
-UNRELATED_COSINE = 0.2  # below this a matrix does not descend from the base's
 UNRELATED_SHARE = 0.5  # more than this share of unrelated matrices: another model
 LARGE_CHANGE = 2.0  # median relative change above this: the weights were mostly replaced
 
@@ -30,48 +29,6 @@ def _shape(config: dict, prefix: str = "") -> dict[str, Any]:
         if isinstance(config.get(key), dict):
             found |= _shape(config[key], f"{key}.")
     return found
-
-
-def _tensors(folder: Path) -> dict[str, tuple[Path, tuple[int, ...]]]:
-    from safetensors import safe_open
-
-    found = {}
-    for file in sorted(folder.glob("*.safetensors")):
-        with safe_open(str(file), framework="pt") as handle:
-            for name in handle.keys():
-                found[name] = (file, tuple(handle.get_slice(name).get_shape()))
-    return found
-
-
-def _load(file: Path, name: str):
-    from safetensors import safe_open
-
-    with safe_open(str(file), framework="pt") as handle:
-        return handle.get_tensor(name).float()
-
-
-def weight_stats(final: Path, base: Path) -> dict[str, Any]:
-    """Names/shapes compared, then per matrix the relative change and cosine to the base."""
-    mine, theirs = _tensors(final), _tensors(base)
-    missing, extra = sorted(set(theirs) - set(mine)), sorted(set(mine) - set(theirs))
-    reshaped = sorted(n for n in set(mine) & set(theirs) if mine[n][1] != theirs[n][1])
-    changes, cosines, unrelated = [], [], []
-    for name in sorted(set(mine) & set(theirs)):
-        if name in reshaped or len(mine[name][1]) < 2:
-            continue
-        a, b = _load(theirs[name][0], name), _load(mine[name][0], name)
-        norm = a.norm().item()
-        changes.append((b - a).norm().item() / max(norm, 1e-12))
-        cosine = (a.flatten() @ b.flatten()).item() / max(norm * b.norm().item(), 1e-12)
-        cosines.append(cosine)
-        if cosine < UNRELATED_COSINE:
-            unrelated.append(name)
-    return {"tensors": len(mine), "missing": missing[:10], "extra": extra[:10], "reshaped": reshaped[:10],
-            "matrices": len(changes), "unrelated": unrelated[:10],
-            "unrelated_share": len(unrelated) / max(1, len(changes)),
-            "median_relative_change": statistics.median(changes) if changes else 0.0,
-            "max_relative_change": max(changes, default=0.0),
-            "median_cosine": statistics.median(cosines) if cosines else 1.0, "min_cosine": min(cosines, default=1.0)}
 
 
 def check_identity(final: Path, base: Path, base_id: str | None = None) -> Check:

@@ -10,8 +10,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 from posttrain.run.objective import Objective
-from posttrain.run.redact import seal
 from posttrain.tools.errors import ConfigError
+from posttrain.tools.redact import seal
 
 
 _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
