@@ -101,6 +101,29 @@ def announce(support: VllmSupport) -> None:
         logging.getLogger("posttrain.vllm").warning("%s", support.reason)
 
 
+def hide_from_trl() -> None:
+    """Make TRL see no vLLM when the installed one is outside its range; call before importing TRL's trainers.
+
+    TRL imports vLLM at module load whenever it is installed (`trl/generation/vllm_client.py` and
+    `vllm_generation.py`: `if is_vllm_available(): from vllm... import ...`, warning only about the range), and
+    `trl.GRPOTrainer` imports those modules. An older vLLM lacks what they import (0.11.0: no
+    `vllm.utils.network_utils`, no `vllm.distributed.weight_transfer`), so `from trl import GRPOTrainer` would fail
+    even though the rollouts use transformers. TRL's modules bind `is_vllm_available` when they are imported, so this
+    only helps before `trl.generation` is; remove it once TRL gates those imports on its supported range."""
+    support = vllm_support()
+    if support.installed is None or support.usable:
+        return
+    announce(support)
+    import importlib
+
+    trl_imports = importlib.import_module("trl.import_utils")  # `import trl.import_utils` trips TRL's lazy module
+    trl_imports.is_vllm_available = _no_vllm
+
+
+def _no_vllm(min_version: str | None = None) -> bool:
+    return False
+
+
 def _version_of(package: str) -> str | None:
     try:
         return importlib.metadata.version(package)

@@ -133,13 +133,18 @@ def _generate(final: Path, prompts: list[str]) -> str:
 
 
 def _vllm_check(final: Path) -> str:
-    import importlib.util
+    """Does final_model load in the installed vLLM? Deliberately not gated by `vllm_support`'s TRL range: the
+    harness evaluates with the container's own vLLM (PostTrainBench: 0.11.0, outside TRL 1.16's range), and that
+    is the engine the hand-in must load in."""
     import subprocess
     import sys
 
     import torch
 
-    if not torch.cuda.is_available() or importlib.util.find_spec("vllm") is None:
+    from posttrain.tools.vllm_support import installed_version
+
+    version = installed_version()
+    if not torch.cuda.is_available() or version is None:
         return "not checked (needs a GPU and vllm)"
     code = ("import sys; from vllm import LLM, SamplingParams; llm = LLM(sys.argv[1], gpu_memory_utilization=0.3, "
             "max_model_len=1024); print(llm.generate(['Hello'], SamplingParams(max_tokens=8))[0].outputs[0].text)")
@@ -147,4 +152,4 @@ def _vllm_check(final: Path) -> str:
         done = subprocess.run([sys.executable, "-c", code, str(final)], capture_output=True, text=True, timeout=900)
     except subprocess.TimeoutExpired:
         return "failed: no answer in 15 minutes"
-    return "loads and generates" if done.returncode == 0 else f"failed: {done.stderr.strip()[-160:]}"
+    return f"loads and generates in vLLM {version}" if done.returncode == 0 else f"failed: {done.stderr.strip()[-160:]}"

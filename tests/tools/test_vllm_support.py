@@ -97,3 +97,36 @@ def test_grpo_rollouts_say_why_the_installed_vllm_is_not_used(staged_vllm):
     assert "vLLM 0.11.0 is installed" in resolved.reasons["rollout"]
     with pytest.raises(ConfigError, match=r"use_vllm=True: vLLM 0\.11\.0"):
         resolve_grpo(GRPO.model_copy(update={"use_vllm": True}), None, facts)
+
+
+def _fake_vllm_site(root, version: str):
+    """A folder that holds an installed-looking `vllm` of `version`: the package and its dist-info, nothing else (like
+    0.11.0 against TRL 1.16, it has none of the submodules TRL's generation modules import)."""
+    (root / "vllm").mkdir(parents=True)
+    (root / "vllm" / "__init__.py").write_text(f"__version__ = {version!r}\n")
+    info = root / f"vllm-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: vllm\nVersion: {version}\n")
+    return root
+
+
+@pytest.mark.parametrize("hide", [True, False])
+def test_trl_trainers_import_beside_an_unsupported_vllm_only_when_hidden(tmp_path, hide):
+    import os
+    import subprocess
+    import sys
+
+    site = _fake_vllm_site(tmp_path / "site", "0.11.0")
+    # Hidden: the trainers the training worker imports. Not hidden: the TRL module GRPOTrainer imports first that
+    # reaches into vLLM (lighter to load than the trainer, same failure).
+    imports = "from trl import GRPOTrainer, SFTTrainer" if hide else "import trl.generation.vllm_client"
+    code = ("from posttrain.tools.vllm_support import hide_from_trl, vllm_support\n"
+            "assert vllm_support().installed == '0.11.0'\n"
+            + ("hide_from_trl()\n" if hide else "") + f"{imports}\nprint('imported')\n")
+    env = {**os.environ, "PYTHONPATH": f"{site}:{os.environ.get('PYTHONPATH', '')}"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env)
+    if hide:
+        assert done.returncode == 0 and "imported" in done.stdout, done.stderr[-2000:]
+        assert "vLLM 0.11.0 is installed but TRL" in done.stderr  # the one notice
+    else:  # what the PostTrainBench container would do without it: TRL imports what 0.11.0 lacks
+        assert done.returncode != 0 and "No module named 'vllm." in done.stderr, done.stderr[-2000:]
