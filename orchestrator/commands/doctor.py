@@ -30,14 +30,16 @@ def doctor() -> None:
             table.add_row("GPU", "no", f"CPU only (torch {torch.__version__}); training and evaluation run on CPU")
     except ImportError:
         table.add_row("GPU", "unknown", "torch is not installed: pip install torch")
+    from rich.markup import escape
+
     from posttrain.tools.vllm_support import vllm_support
 
     vllm = vllm_support()
-    if vllm.installed is None:
-        table.add_row("vLLM", "no", "optional: pip install 'posttrain[gpu]' on a CUDA machine; the transformers "
-                      "backend is used instead")
+    if vllm.installed is None:  # escaped: rich would read "[gpu]" as a style tag and drop it
+        table.add_row("vLLM", "no", escape("optional: pip install 'posttrain[gpu]' on a CUDA machine; the transformers "
+                                           "backend is used instead"))
     else:
-        table.add_row("vLLM", "yes" if vllm.usable else "ignored", vllm.reason)
+        table.add_row("vLLM", "yes" if vllm.usable else "ignored", escape(vllm.reason))
     for package in ("ray", "trackio", "trl", "transformers", "datasets", "autogen-agentchat", "liger-kernel"):
         v = version(package)
         table.add_row(package, "yes" if v else "no", v or "not installed")
