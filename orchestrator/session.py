@@ -199,6 +199,9 @@ def prepare(config: RunConfig) -> Prepared:
         brain.adopt(client, specialist.name)
         specialists[specialist.name] = specialist
     brain.specialists.update(specialists)
+    from posttrain.tools.vllm_support import vllm_usable
+
+    vllm_usable()  # a vLLM TRL does not support is announced now, on the console, before stderr goes to run.log
     return Prepared(config=config, brain=brain, specialists=specialists, benchmark=benchmark)
 
 

@@ -130,3 +130,18 @@ def test_trl_trainers_import_beside_an_unsupported_vllm_only_when_hidden(tmp_pat
         assert "vLLM 0.11.0 is installed but TRL" in done.stderr  # the one notice
     else:  # what the PostTrainBench container would do without it: TRL imports what 0.11.0 lacks
         assert done.returncode != 0 and "No module named 'vllm." in done.stderr, done.stderr[-2000:]
+
+
+def test_a_run_announces_an_unsupported_vllm_once_before_it_starts(staged_vllm, caplog, tmp_path):
+    """prepare() says it while stderr is still the console (the run then sends library output to run.log)."""
+    from posttrain.orchestrator.session import prepare
+    from posttrain.run.config import RunConfig
+
+    staged_vllm("0.11.0")
+    config = RunConfig(goal="g", benchmark="arithmetic:digits=2,n_eval=5", run_dir=str(tmp_path / "run"))
+    notices = lambda: [r for r in caplog.records if r.name == "posttrain.vllm"]  # noqa: E731
+    with caplog.at_level(logging.WARNING, logger="posttrain.vllm"):
+        prepare(config)
+        assert len(notices()) == 1
+        assert resolve_backend("auto") == "transformers"  # the evaluation later in the run: no second notice
+    assert len(notices()) == 1
