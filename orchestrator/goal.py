@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from posttrain.run.config import parse_duration
 from posttrain.run.objective import GoalReading, Objective
 from posttrain.tools.errors import ConfigError
 
@@ -254,21 +255,12 @@ def _apply_flags(draft: _Draft, *, benchmark, base_model, target, time_budget, t
             raise ConfigError(f"--target {target} is not a score between 0 and 1; fix: e.g. --target 0.3 for 30%")
         put("target", float(target), "--target")
     if time_budget is not None:
-        put("time_budget_s", _parse_duration(time_budget), f"--time-budget {time_budget}")
+        put("time_budget_s", parse_duration(time_budget), f"--time-budget {time_budget}")
         draft.values.pop("compute_note", None)
     if train_data:
         put("train_data", list(train_data), "--train-data")
     if teacher is not None:
         put("teacher", teacher.strip(), "--teacher")
-
-
-def _parse_duration(text: str) -> float:
-    # parse_duration moves from orchestrator/config.py to posttrain/run/config.py; accept either home
-    try:
-        from posttrain.run.config import parse_duration
-    except ImportError:
-        from posttrain.orchestrator.config import parse_duration
-    return parse_duration(text)
 
 
 _LABELS = {"benchmark": "benchmark", "base_model": "base model", "target": "target", "start_score": "start score",

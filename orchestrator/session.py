@@ -222,6 +222,9 @@ def prepare(config: RunConfig) -> Prepared:
         brain.adopt(client, specialist.name)
         specialists[specialist.name] = specialist
     brain.specialists.update(specialists)
+    from posttrain.tools.vllm_support import vllm_usable
+
+    vllm_usable()  # a vLLM TRL does not support is announced now, on the console, before stderr goes to run.log
     return Prepared(config=config, brain=brain, specialists=specialists, benchmark=benchmark)
 
 
@@ -334,6 +337,19 @@ def start(config: RunConfig, console=None, approve=None) -> str:
         return _run(execute(prepared, workspace, base, None, console, approve))
 
 
+def with_added_data(config: RunConfig, train_data: list[str], teacher: str | None) -> RunConfig:
+    """`config` with resume's --train-data appended and --teacher set, in the config and in its objective alike
+    (summary.json and the report show both: they must not disagree about the run's data)."""
+    data, teacher = [*config.train_data, *train_data], teacher or config.teacher
+    update: dict = {"train_data": data, "teacher": teacher}
+    if config.objective is not None:
+        added = [f"train data: {', '.join(train_data)} added on resume"] if train_data else []
+        added += [f"teacher: {teacher} set on resume"] if teacher != config.objective.teacher else []
+        update["objective"] = config.objective.model_copy(update={
+            "train_data": data, "teacher": teacher, "reading": [*config.objective.reading, *added]})
+    return config.model_copy(update=update)
+
+
 def resume(run_dir: str, console=None, approve=None, max_iterations: int | None = None,
            train_data: list[str] | None = None, teacher: str | None = None, agents: list[str] | None = None,
            brain: str | None = None) -> str:
@@ -341,8 +357,8 @@ def resume(run_dir: str, console=None, approve=None, max_iterations: int | None 
     Plug-ins load only when `agents` (this command line's --agent) names the ones the run used."""
     from posttrain.orchestrator.plugins import check_resume_plugins
     from posttrain.run.ledger import Ledger
-    from posttrain.run.redact import seal
     from posttrain.run.workspace import RunWorkspace
+    from posttrain.tools.redact import seal
 
     workspace = RunWorkspace.open(run_dir)
     state = workspace.load_state()
@@ -355,8 +371,7 @@ def resume(run_dir: str, console=None, approve=None, max_iterations: int | None 
     elif state.get("status") in ("goal_met", "max_iterations", "budget_exhausted"):
         raise ConfigError(f"run {run_dir} already finished ({state['status']}); pass --max-iterations N to extend it")
     if train_data or teacher:
-        config = config.model_copy(update={"train_data": [*config.train_data, *(train_data or [])],
-                                           "teacher": teacher or config.teacher})
+        config = with_added_data(config, train_data or [], teacher)
     if state.get("status") == "blocked":
         if not (train_data or teacher):
             raise ConfigError(f"run {run_dir} is blocked ({state.get('reason')}); resume it with --train-data "

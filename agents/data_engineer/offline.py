@@ -17,12 +17,18 @@ def data_format(ctx: RunContext) -> str:
     return "sft" if plan is None or plan.method == "sft" else "grpo"
 
 
+def has_train_split(ctx: RunContext) -> bool:
+    """The benchmark publishes a training split apart from its eval split (gsm8k does, MATH-500 does not)."""
+    train_source = getattr(ctx.benchmark, "train_source", None)  # a method: Hub benchmarks only
+    return train_source is not None and train_source(data_format(ctx)) is not None
+
+
 def proposal(ctx: RunContext) -> Proposal:
     facts = Facts.from_run(ctx)
     last = facts.last
     if last is None or last.dataset is None:
         order = [f"your data ({', '.join(ctx.config.train_data)})" if ctx.config.train_data else None,
-                 "the benchmark's train split" if getattr(ctx.benchmark, "train_source", None) else None,
+                 "the benchmark's train split" if has_train_split(ctx) else None,
                  "Hub datasets that fit", f"teacher {ctx.config.teacher}" if ctx.config.teacher else None,
                  "the benchmark's generator" if facts.has_generator else None]
         return Proposal("DataEngineer", "No training data built yet. Sources in order of preference: "

@@ -4,31 +4,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, Field
-
+from posttrain.agents.evaluator.report import DecodingReport, EvaluationReport
 from posttrain.run.context import RunContext
 from posttrain.run.events import ScoreReported
 from posttrain.run.ledger import Score, describe_comparison
-
-
-class DecodingReport(BaseModel):
-    summary: str = Field(description="One line: the setting chosen and every candidate's score and p-value.")
-    chosen: str
-    written: list[str] = Field(description="Files written beside the checkpoint.")
-
-
-class EvaluationReport(BaseModel):
-    summary: str = Field(description="One line for the team: score, CI, paired test against the best so far.")
-    score: float
-    n: int
-    ci95: tuple[float, float]
-    report_path: str
-    comparison: dict | None = Field(None, description="Paired test against the previous best (None for the baseline).")
-    ablation: list[dict] | None = Field(None, description="The ablation table when arms ran side by side: each arm's "
-                                        "change, score, CI and paired test against the control.")
-    outcomes: dict | None = Field(None, description="How items failed: correct, empty, cut, format_miss, wrong; and "
-                                  "which rule read the answers.")
-    decoding: DecodingReport | None = Field(None, description="The baseline's decoding check (iteration 0).")
 
 
 def make_evaluator_tools(ctx: RunContext) -> list[Callable]:
@@ -122,11 +101,10 @@ def _measure_baseline(ctx: RunContext, limit: int | None) -> EvaluationReport:
     """The base model measured fairly: every decoding setting (raw vs chat template, greedy vs sampled) on the same
     items; the baseline is the chosen setting's score, and that setting is the run's prompt format from then on. The
     base model is never written to (it may be a shared cache): the choice is kept in the run."""
-    from posttrain.tools.evaluation.decoding import check_decoding
-    from posttrain.tools.evaluation.report import load_report
-
     from posttrain.tools.evaluation import evaluate_model
     from posttrain.tools.evaluation.backends import GenerationSettings
+    from posttrain.tools.evaluation.decoding import check_decoding
+    from posttrain.tools.evaluation.report import load_report
 
     n_items = len(ctx.benchmark.eval_items(limit=limit))
     subset = BASELINE_CHECK_ITEMS if n_items > BASELINE_CHECK_ITEMS else limit

@@ -11,21 +11,9 @@ import math
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
-
+from posttrain.agents.trainer.report import TrainingReport
 from posttrain.run.context import RunContext
 from posttrain.tools.errors import ToolError
-
-
-class TrainingReport(BaseModel):
-    summary: str = Field(description="One line for the team: curve, time, checkpoint, diagnosis.")
-    status: str
-    checkpoint: str | None
-    steps: int = Field(description="Optimizer steps the run was given.")
-    metrics_summary: dict
-    findings: list[dict]
-    arms: list[dict] = Field(default_factory=list, description="Ablation arms trained side by side: name, status, "
-                             "checkpoint, Trackio run, start and end time.")
 
 
 def steps_for(epochs: float | None, rows: int, per_step: int, max_steps: int) -> int:

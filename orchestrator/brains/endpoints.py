@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from posttrain.run.redact import is_sealed, redact, reveal
 from posttrain.tools.errors import ConfigError
+from posttrain.tools.redact import is_sealed, redact, reveal
 
 
 if TYPE_CHECKING:  # resilient.py imports openai and autogen: keep `posttrain --help` fast

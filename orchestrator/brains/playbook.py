@@ -9,7 +9,7 @@ from typing import Any
 
 from posttrain.run.context import RunContext
 from posttrain.run.facts import Facts, Proposal
-from posttrain.run.ledger import Plan, describe_comparison
+from posttrain.run.ledger import describe_comparison
 
 
 class Playbook:
@@ -63,6 +63,3 @@ class Playbook:
         ctx = self.ctx
         return decide(Facts.from_run(ctx), self.proposals(), ctx.config.seed + ctx.iteration.index,
                       scale=ctx.config.playbook_scale)
-
-    def next_plan(self) -> Plan:
-        return self.decision().plan

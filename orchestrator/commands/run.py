@@ -59,7 +59,7 @@ def run(
         config = session.configure(goal, brain=brain or default_brain(), run_dir=run_dir, base_model=base_model,
                                    benchmark=benchmark, target=target, time_budget=time_budget,
                                    train_data=train_data or [], teacher=teacher, max_iterations=max_iterations,
-                                   agents=agent or [], approve=approve, teacher_noise=teacher_noise,
+                                   agents=agent or [], teacher_noise=teacher_noise,
                                    debate_rounds=debate_rounds, seed=seed, playbook_scale=playbook_scale,
                                    ablation=ablation, max_arms=max_arms)
     except ValidationError as exc:

@@ -10,8 +10,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 from posttrain.run.objective import Objective
-from posttrain.run.redact import seal
 from posttrain.tools.errors import ConfigError
+from posttrain.tools.redact import seal
 
 
 _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
@@ -49,7 +49,6 @@ class RunConfig(BaseModel):
     teacher: str | None = Field(None, description="A local teacher model (path or Hub id) for rejection sampling.")
     objective: Objective | None = Field(None, description="How the goal was read (benchmark, model, target, budget).")
     agents: list[str] = Field(default_factory=list, description="Plug-in specialist specs (--agent).")
-    approve: bool = Field(False, description="Ask the user to approve each iteration's plan before work starts.")
     teacher_noise: float = Field(0.0, ge=0.0, le=1.0, description="Share of wrong labels from the synthetic teacher.")
     debate_rounds: int = Field(1, ge=1, le=3, description="Debate rounds; the second and third are rebuttals.")
     seed: int = Field(0, description="Seed for data generation and training.")

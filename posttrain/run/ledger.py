@@ -18,7 +18,6 @@ from posttrain.tools.training.result import TrainingResult
 
 
 Method = Literal["sft", "rft", "grpo"]
-METHOD_NAMES = {"sft": "SFT", "rft": "rejection-sampling fine-tuning", "grpo": "GRPO"}
 
 
 UNCAPPED_STEPS = 100_000  # Plan.max_steps' upper bound: a plan at it has no step cap worth saying

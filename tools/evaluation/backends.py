@@ -10,7 +10,6 @@ The transformers path sorts prompts by length, pads on the left, and picks the b
 KV cache needs (free GPU memory, or available RAM on CPU); an out-of-memory error halves it and retries.
 """
 
-import importlib.util
 import os
 import time
 from typing import Literal
@@ -19,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from posttrain.tools.errors import ConfigError, EvalError
 from posttrain.tools.progress import ProgressFn, null_progress
+from posttrain.tools.vllm_support import vllm_support, vllm_usable
 
 
 Backend = Literal["auto", "vllm", "transformers"]
@@ -53,8 +53,9 @@ class Generation(BaseModel):
 
 
 def vllm_available() -> bool:
-    """True when vllm is importable and a CUDA device is visible (vLLM's PyPI wheel is CUDA-only)."""
-    if importlib.util.find_spec("vllm") is None:
+    """True when an installed vLLM is inside TRL's supported range (`vllm_support`, which says once when it is not)
+    and a CUDA device is visible (vLLM's PyPI wheel is CUDA-only)."""
+    if not vllm_usable():
         return False
     import torch
 
@@ -66,6 +67,10 @@ def resolve_backend(backend: Backend) -> Literal["vllm", "transformers"]:
     if backend == "transformers":
         return "transformers"
     if backend == "vllm":
+        support = vllm_support()
+        if support.installed is not None and not support.usable:
+            raise ConfigError(f"--backend vllm: {support.reason}; fix: use --backend transformers (or auto), or "
+                              f"install a vLLM in that range")
         if not vllm_available():
             raise ConfigError(
                 "--backend vllm needs the vllm package and a CUDA GPU; fix: pip install 'posttrain[gpu]' "

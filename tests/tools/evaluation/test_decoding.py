@@ -96,6 +96,7 @@ def test_vllm_honours_a_greedy_generation_config(tiny_model_path, monkeypatch):
 
     monkeypatch.setitem(sys.modules, "vllm", types.SimpleNamespace(LLM=LLM, SamplingParams=types.SimpleNamespace))
     monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: object() if name == "vllm" else None)
+    monkeypatch.setattr("posttrain.tools.vllm_support.installed_version", lambda: "0.31.0")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     greedy = generate(str(tiny_model_path), ["a"], GenerationSettings(max_new_tokens=2), backend="vllm")
     assert seen[-1].temperature == 0.0 and greedy.sampling["do_sample"] is False  # the tiny model ships greedy
