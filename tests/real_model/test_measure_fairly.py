@@ -37,7 +37,8 @@ def test_the_baseline_check_picks_the_chat_template_and_both_numbers_are_kept(sm
     chat_report = next(c.report for c in check.candidates if c.name == "greedy+chat")
     records = load_records(chat_report)
     assert all(r.completion.strip() for r in records)  # non-empty completions
-    assert {r.rule for r in records if r.extracted} <= {"label word", "whole completion", "answer marker", "boxed"}
+    assert {r.rule for r in records if r.extracted} <= {"label word", "whole completion", "answer marker", "boxed",
+                                                          "final line"}
     # the base model folder was not written to; the choice is kept beside the reports
     assert not (smollm2 / "posttrain_decoding.json").exists()
     saved = json.loads((tmp_path / "check" / "posttrain_decoding.json").read_text())

@@ -38,6 +38,9 @@ class DecodingCandidate(BaseModel):
     ci95: tuple[float, float] = Field(description="Wilson 95% interval of the score.")
     report: str = Field(description="The evaluation report file of this setting.")
     comparison: Comparison | None = Field(None, description="Paired test against the default (None for it).")
+    lost: int = Field(0, description="Items whose answer was never judged: empty, cut or misread completions.")
+    read_p: float | None = Field(None, description="Paired McNemar p-value of read vs lost items against the default "
+                                                   "(None for it).")
 
 
 class DecodingCheck(BaseModel):
@@ -86,6 +89,16 @@ def choose(candidates: list[DecodingCandidate]) -> tuple[str, str]:
     among those that do, the best score (the simpler one on a tie, candidates being ordered simplest first)."""
     default = candidates[0]
     winners = [c for c in candidates[1:] if c.comparison and c.comparison.significant and c.comparison.diff > 0]
+    # No score difference to go by: a setting whose answers are read significantly more often, at no lower score,
+    # measures the skill where the default measures the format (a chat model's raw prompts come back empty).
+    readable = [c for c in candidates[1:] if not winners and c.read_p is not None and c.read_p < 0.05
+                and c.lost < default.lost and c.score >= default.score]
+    if readable:
+        best = min(readable, key=lambda c: (c.lost, -c.score))
+        return best.name, (f"no score difference at p<0.05 ({best.name} {best.score:.3f}, {default.name} "
+                           f"{default.score:.3f}), but {best.name}'s answers were read on {best.n - best.lost} items "
+                           f"against {default.n - default.lost} (p={best.read_p:.3g}): the default measures the "
+                           "format, not the skill")
     if not winners:
         best = max(candidates, key=lambda c: c.score)
         note = f"; {best.name} scored {best.score:.3f}, not significantly better" if best is not default else ""
@@ -125,6 +138,23 @@ def save_decoding(model_dir: Path, chosen: DecodingCandidate, candidates: list[D
     path = model_dir / DECODING_FILE
     path.write_text(json.dumps(decoding_record(chosen, candidates, benchmark), indent=1) + "\n", encoding="utf-8")
     return [str(model_dir / "generation_config.json"), str(path)]
+
+
+def _lost_items(report: str) -> dict[str, bool]:
+    """Item id → whether its completion was lost before judging (empty, cut or a format miss)."""
+    from posttrain.tools.evaluation.report import load_records
+
+    return {r.id: r.outcome in ("empty", "cut", "format_miss") for r in load_records(report)}
+
+
+def _read_p(default: dict[str, bool], other: dict[str, bool]) -> float:
+    """McNemar's exact p on read-vs-lost, items paired by id."""
+    from posttrain.tools.evaluation.compare import mcnemar_exact
+
+    shared = default.keys() & other.keys()
+    only_default_read = sum(1 for i in shared if not default[i] and other[i])
+    only_other_read = sum(1 for i in shared if default[i] and not other[i])
+    return mcnemar_exact(only_default_read, only_other_read)
 
 
 def _reusable(known: str | None, settings: GenerationSettings, limit: int | None):
@@ -174,8 +204,11 @@ def check_decoding(model: str, benchmark: Benchmark | str, out_dir: str | Path, 
             model, bench, Path(out_dir) / name.replace("+", "-"), limit=limit, backend=backend, settings=settings,
             progress=progress)
         comparison = compare_reports(candidates[0].report, report) if candidates else None
+        lost = _lost_items(report.path)
+        read_p = _read_p(_lost_items(candidates[0].report), lost) if candidates else None
         candidates.append(DecodingCandidate(name=name, settings=setting, score=report.score, n=report.n,
-                                            ci95=report.ci95, report=report.path, comparison=comparison))
+                                            ci95=report.ci95, report=report.path, comparison=comparison,
+                                            lost=sum(lost.values()), read_p=read_p))
     chosen, reason = choose(candidates)
     picked = next(c for c in candidates if c.name == chosen)
     if save_beside_model:

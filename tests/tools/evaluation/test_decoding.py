@@ -72,6 +72,17 @@ def test_rule_keeps_the_default_unless_beaten_significantly():
     assert choose([default, _candidate("sampled", 0.7, 0.01), _candidate("greedy+chat", 0.7, 0.01)])[0] == "sampled"
 
 
+def test_a_tie_goes_to_the_setting_whose_answers_are_read():
+    """Raw prompts to a chat model: 300 empty completions (0.000); its template: sentences, 5 right (0.050, p=0.06).
+    No score difference, but the template's answers are read: it measures the skill, the default the format."""
+    raw = _candidate("greedy", 0.0, None).model_copy(update={"lost": 100})
+    chat = _candidate("greedy+chat", 0.05, 0.0625).model_copy(update={"lost": 60, "read_p": 1e-12})
+    name, reason = choose([raw, chat])
+    assert name == "greedy+chat" and "measures the format" in reason
+    worse = chat.model_copy(update={"score": 0.0, "lost": 99, "read_p": 1.0})  # not read significantly more often
+    assert choose([raw, worse])[0] == "greedy"
+
+
 def test_vllm_honours_a_greedy_generation_config(tiny_model_path, monkeypatch):
     """vLLM ignores do_sample and would sample a greedy config that has no temperature at 1.0: the backend reads it."""
     import sys
