@@ -30,7 +30,7 @@ from posttrain.tools.evaluation.contamination.text import NUMBER, tokenize
 
 
 METHOD = "idf-weighted word 5-grams per field + same-number paraphrase + final answer with numbers"
-MIN_ANSWER_WORDS = 10  # a shorter answer is a label ("72", "B"), not a solution; it counts only with the numbers
+MIN_ANSWER_WORDS = 5  # a shorter answer is a label ("72", "B"), not a solution; it counts only with the numbers
 FIELDS = ("question", "answer", "passage")
 RULES = ("overlap", "combined", "paraphrase", "answer+numbers")  # order = which match a row reports first
 

@@ -5,8 +5,8 @@ A word problem reworded keeps its numbers; a template sibling (same wording, oth
 - paraphrase: the row holds every number of the item's question and most of its content words (IDF-weighted
   share >= ``PARAPHRASE``), or its wording with numbers masked (the shape score) and every number;
 - answer+numbers: the row holds the item's numeric final answer and every number of its question, when that set
-  is distinctive (three or more distinct numbers, two of them with two or more digits, the answer not among the
-  question's numbers), e.g. a worked solution pasted without its question.
+  is distinctive (three or more distinct question numbers, two numbers with two or more digits, the answer not
+  among the question's numbers), e.g. a worked solution pasted without its question.
 
 Rows are found by intersecting per-number postings, so only rows holding all of an item's numbers are scored.
 """
@@ -60,9 +60,10 @@ class NumberHit:
 
 
 def distinctive(numbers: list[str], final: str) -> bool:
-    """Whether a final answer with these question numbers pins down one item (not 2, 3 and 5)."""
+    """Whether a final answer with these question numbers pins down one item: three or more question numbers
+    (two are one sum, "24 + 21 = 45", that other solutions contain), two with two or more digits (not 2, 3, 5)."""
     values = set(numbers) | {final}
-    return final not in numbers and len(values) >= 3 and sum(len(v) >= 2 for v in values) >= 2
+    return final not in numbers and len(set(numbers)) >= 3 and sum(len(v) >= 2 for v in values) >= 2
 
 
 def number_hits(words: RowWords, questions: list[np.ndarray], finals: list[int], is_num: np.ndarray,

@@ -47,6 +47,11 @@ def final_answer(text: str) -> str:
     return text.strip() if len(text.split()) <= 3 else ""
 
 
+def solution_body(text: str) -> str:
+    """A worked solution without GSM8K's trailing "#### N" marker (the final answer is matched on its own)."""
+    return text.rpartition("####")[0].strip() if "####" in text else text
+
+
 def from_benchmark_items(items: Sequence[Item]) -> list[RefItem]:
     """Fields of a benchmark's eval items: ``meta`` solution/passage when kept, else the gold answer itself."""
     refs = []
@@ -54,7 +59,7 @@ def from_benchmark_items(items: Sequence[Item]) -> list[RefItem]:
         meta = item.meta
         solution = str(meta.get("solution") or item.answer or "")
         passage = str(meta.get("passage") or meta.get("context") or "")
-        refs.append(RefItem(id=item.id, question=eval_text(item), answer=solution, passage=passage,
+        refs.append(RefItem(id=item.id, question=eval_text(item), answer=solution_body(solution), passage=passage,
                             final=final_answer(str(item.answer or ""))))
     return refs
 
@@ -90,7 +95,7 @@ def from_rows(rows: Sequence[dict], *, source: str = "reference") -> list[RefIte
                               "fix: one {\"question\": ..., \"answer\": ...} object per test item")
         final = final_answer(_text(row.get("answer"), "answer") if not isinstance(row.get("answer"), list) else "")
         refs.append(RefItem(id=str(row.get("id", f"ref-{index}")), question=_first(row, QUESTION_KEYS, "q"),
-                            answer=_first(row, ANSWER_KEYS, "answer"), passage=_first(row, PASSAGE_KEYS, "q"),
+                            answer=solution_body(_first(row, ANSWER_KEYS, "answer")), passage=_first(row, PASSAGE_KEYS, "q"),
                             final=final))
     return refs
 
