@@ -108,7 +108,9 @@ def _texts(rows: list[tuple[int | None, Any]], source: str, keep: list[str] | No
     texts = []
     for index, (line, row) in enumerate(rows):
         if not isinstance(row, dict):
-            raise ConfigError(f"{_where(source, line, index)}: the row is a {type(row).__name__}, not a JSON object; "
+            kind = {int: "a number", float: "a number", str: "a string", list: "a list", bool: "a boolean"}.get(
+                type(row), "null")
+            raise ConfigError(f"{_where(source, line, index)}: the row is {kind}, not a JSON object; "
                               "fix: one object per row, e.g. {\"text\": ...}")
         texts.append(row_text({k: row[k] for k in keep if k in row} if keep else row))
     empty = _first_empty(texts)
