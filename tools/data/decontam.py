@@ -31,7 +31,7 @@ def decontaminate(rows: list[dict[str, Any]], benchmarks: list[str]) -> tuple[li
         eval_hits += len(report.contaminated_eval_ids)
         siblings += report.template_siblings
         for m in report.matches:
-            dropped.setdefault(m.row, DroppedRow(benchmark=name, eval_id=m.eval_id, field=m.field, rule=m.rule,
+            dropped.setdefault(m.row, DroppedRow(row=m.row, benchmark=name, eval_id=m.eval_id, field=m.field, rule=m.rule,
                                                  score=m.score, text=" ".join(texts[m.row].split())[:160]))
     kept = [row for i, row in enumerate(rows) if i not in dropped]
     summary = ContaminationSummary(
