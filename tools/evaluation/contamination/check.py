@@ -88,6 +88,9 @@ class _Tests:
         self.answer = [a if len(a) >= MIN_ANSWER_WORDS else a[:0] for a in self.answer]
         self.finals = [int(f[0]) if len(f) == 1 and self.is_num[f[0]] else 0 for f in arrays[3 * n :]]
         self.shape = [np.where(self.is_num[q], self.num_id, q) for q in self.question]
+        every = [np.concatenate([q, a, f]) for q, a, f in zip(arrays[:n], arrays[n : 2 * n], arrays[3 * n :],
+                                                               strict=True)]
+        self.universes = [np.unique(ids[self.is_num[ids]]) for ids in every]
         df = np.bincount(np.concatenate([np.unique(q) for q in self.question] + [np.zeros(0, np.int64)]),
                          minlength=len(self.is_num))
         self.idf = np.where(df > 0, np.log1p(max(n, 1) / np.maximum(df, 1)), 0.0)
@@ -95,7 +98,8 @@ class _Tests:
 
 def _corpus(texts: Sequence[str], tests: _Tests):
     """All training rows as one uint64 id array (0 between rows and for unknown words), the row of each
-    position, the same array with every number masked, and the (id, row) of every word."""
+    position, the same array with every number masked, the (id, row) of every word, and the number of distinct
+    numbers in each row."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -110,13 +114,16 @@ def _corpus(texts: Sequence[str], tests: _Tests):
     corpus[positions], row_of[positions] = ids.astype(np.uint64), rows
     shaped = corpus.copy()
     shaped[positions[numeric]] = tests.num_id
-    return corpus, shaped, row_of, ids, rows
+    codes = pc.dictionary_encode(pc.filter(words, pa.array(numeric))).indices.to_numpy(zero_copy_only=False)
+    pairs = np.unique(rows[numeric] * (int(codes.max(initial=0)) + 1) + codes)
+    row_numbers = np.bincount(pairs // (int(codes.max(initial=0)) + 1), minlength=len(texts))
+    return corpus, shaped, row_of, ids, rows, row_numbers
 
 
 def _candidates(texts: Sequence[str], refs: Sequence[RefItem]):
     """Every (row, item) → {(field, rule): score} that passes a rule, and the siblings {(row, item): score}."""
     tests = _Tests(refs)
-    corpus, shaped, row_of, ids, rows = _corpus(texts, tests)
+    corpus, shaped, row_of, ids, rows, row_numbers = _corpus(texts, tests)
     n = len(refs)
     lengths = [[len(a) for a in field] for field in (tests.question, tests.answer, tests.passage)]
     found: dict[tuple[int, int], dict[tuple[str, str], float]] = {}
@@ -132,19 +139,20 @@ def _candidates(texts: Sequence[str], refs: Sequence[RefItem]):
         if field == 0 and a is not None and 0.75 * q + 0.25 * a >= threshold(lengths[0][item]) - 1e-9:
             found.setdefault((row, item), {})[("question", "combined")] = 0.75 * q + 0.25 * a
     words = RowWords.build(ids, rows, len(texts))
-    hits, all_numbers = number_hits(words, tests.question, tests.finals, tests.is_num, tests.idf, tests.words)
+    hits, close = number_hits(words, tests.question, tests.finals, tests.universes, row_numbers, tests.is_num,
+                              tests.idf, tests.words)
     for hit in hits:
         field = "question" if hit.rule == "paraphrase" else "answer"
         found.setdefault((hit.row, hit.item), {})[(field, hit.rule)] = hit.score
     siblings: dict[tuple[int, int], float] = {}
-    with_numbers = {item: set(rows_.tolist()) for item, rows_ in all_numbers.items()}
+    with_numbers = {item: set(rows_.tolist()) for item, rows_ in close.items()}
     shapes = GramIndex.build([tests.shape])
     for row, item, score in zip(*(a.tolist() for a in shapes.score(shaped, row_of)), strict=True):
         if score < threshold(lengths[0][item]) - 1e-9:
             continue
         if item not in with_numbers:  # no numbers at all: the shape is the question, and overlap judged it
             continue
-        if row in with_numbers[item]:  # same wording, same numbers
+        if row in with_numbers[item]:  # same wording, same numbers (and no others)
             found.setdefault((row, item), {})[("question", "paraphrase")] = score
         else:
             siblings[(row, item)] = score

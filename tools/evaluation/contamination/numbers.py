@@ -8,6 +8,10 @@ A word problem reworded keeps its numbers; a template sibling (same wording, oth
   is distinctive (three or more distinct question numbers, two numbers with two or more digits, the answer not
   among the question's numbers), e.g. a worked solution pasted without its question.
 
+Both also need the row's numbers to be the item's: numbers in the row that are in neither the item's question,
+its solution nor its answer are foreign (a paraphrase, and the item's solution, bring none; a sibling problem
+that holds the item's numbers by chance brings its own: "18 x 2 = 36 ... 55 - 36 = 19"). A paraphrase may hold
+``FOREIGN`` of them when the item has three or more numbers, none when it has fewer; answer+numbers none.
 Rows are found by intersecting per-number postings, so only rows holding all of an item's numbers are scored.
 """
 
@@ -17,6 +21,7 @@ import numpy as np
 
 
 PARAPHRASE = 0.6  # share of the question's content-word IDF a same-number paraphrase keeps
+FOREIGN = 1  # distinct numbers a paraphrase may hold beyond the item's own (one stray "5 steps")
 
 
 @dataclass
@@ -66,22 +71,28 @@ def distinctive(numbers: list[str], final: str) -> bool:
     return final not in numbers and len(set(numbers)) >= 3 and sum(len(v) >= 2 for v in values) >= 2
 
 
-def number_hits(words: RowWords, questions: list[np.ndarray], finals: list[int], is_num: np.ndarray,
-                idf: np.ndarray, vocab_words: list[str]) -> tuple[list[NumberHit], dict[int, np.ndarray]]:
-    """Paraphrase and answer+numbers hits for every item, and per item the rows holding all its numbers.
+def number_hits(words: RowWords, questions: list[np.ndarray], finals: list[int], universes: list[np.ndarray],
+                row_numbers: np.ndarray, is_num: np.ndarray, idf: np.ndarray,
+                vocab_words: list[str]) -> tuple[list[NumberHit], dict[int, np.ndarray]]:
+    """Paraphrase and answer+numbers hits for every item, and per item the rows that hold all its numbers and at
+    most ``FOREIGN`` others.
 
     ``questions[i]``: the word ids of item i's question; ``finals[i]``: the id of its numeric final answer (0 when
-    it has none); ``is_num``/``idf``: per word id; ``vocab_words[id]``: the word itself.
+    it has none); ``universes[i]``: the ids of every number in its question, solution and answer;
+    ``row_numbers[r]``: distinct numbers in row r; ``is_num``/``idf``: per word id; ``vocab_words[id]``: the word.
     """
     hits: list[NumberHit] = []
-    all_numbers: dict[int, np.ndarray] = {}
+    close: dict[int, np.ndarray] = {}
     for item, ids in enumerate(questions):
         unique = np.unique(ids)
         numbers, content = unique[is_num[unique]], unique[~is_num[unique]]
         if not len(numbers):
             continue
         rows = words.rows_with_all(numbers)
-        all_numbers[item] = rows
+        foreign = row_numbers[rows] - words.present(universes[item], rows).sum(axis=0) if len(rows) else rows
+        exact = rows[foreign == 0]
+        rows = rows[foreign <= (FOREIGN if len(numbers) >= 3 else 0)]  # two numbers pin an item down less
+        close[item] = rows
         if not len(rows):
             continue
         weights = idf[content]
@@ -93,6 +104,6 @@ def number_hits(words: RowWords, questions: list[np.ndarray], finals: list[int],
                          for r, c in zip(chunk, coverage, strict=True) if c >= PARAPHRASE]
         final = finals[item]
         if final and distinctive([vocab_words[n] for n in numbers.tolist()], vocab_words[final]):
-            leaked = np.intersect1d(rows, words.rows_with(final), assume_unique=True)
+            leaked = np.intersect1d(exact, words.rows_with(final), assume_unique=True)
             hits += [NumberHit(int(r), item, "answer+numbers", 1.0) for r in leaked.tolist()]
-    return hits, all_numbers
+    return hits, close
