@@ -138,3 +138,14 @@ def test_the_judges_checker_runs_too_and_disagreements_are_listed(tmp_path, caps
     (tmp_path / "broken.py").write_text("import sys; sys.exit(3)")
     assert main(["decontam", data, "-b", str(bench), "--checker", str(tmp_path / "broken.py")]) == 1
     assert "the judges' checker" in capsys.readouterr().err
+
+
+def test_the_test_file_too_may_be_a_json_array_in_jsonl_and_must_be_utf8(tmp_path, capsys):
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(json.dumps([{"question": "What is the capital of Varnosia?", "answer": "Kel"}]))
+    rows = _write(tmp_path / "t.jsonl", [{"text": "trivia: what is the capital of VARNOSIA"}])
+    assert main(["decontam", rows, "-b", str(bench)]) == 1
+    assert "line 1: 0 (question, overlap, score 1.00)" in capsys.readouterr().out
+    bench.write_bytes(b'{"question": "caf\xe9?", "answer": "x"}\n')
+    assert main(["decontam", rows, "-b", str(bench)]) == 2
+    assert "bench.jsonl:1: byte 0xe9 is not UTF-8" in capsys.readouterr().err

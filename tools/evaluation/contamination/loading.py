@@ -28,7 +28,8 @@ class TrainSet:
     source: str
 
 
-def _decode(path: Path) -> str:
+def decode_utf8(path: Path) -> str:
+    """The file's text; bytes that are not UTF-8 are a ConfigError naming the line."""
     data = path.read_bytes()
     try:
         return data.decode("utf-8")
@@ -40,7 +41,7 @@ def _decode(path: Path) -> str:
 
 def read_json_rows(path: Path) -> list[tuple[int | None, Any]]:
     """(line number or None, parsed row) for a JSON array or JSONL file; blank lines are skipped but counted."""
-    text = _decode(path)
+    text = decode_utf8(path)
     if text.lstrip().startswith("["):
         try:
             rows = json.loads(text)
