@@ -18,7 +18,8 @@ DatasetFormat = Literal["sft", "grpo", "dpo"]
 class DroppedRow(BaseModel):
     """One row the gate dropped and the benchmark item it matched."""
 
-    row: int = Field(description="0-based index of the row in the set the gate checked (after mixing, before the split).")
+    row: int = Field(description="0-based index of the row in the set the gate checked (after mixing, before the "
+                     "split).")
     benchmark: str = Field(description="Benchmark the matched item belongs to.")
     eval_id: str = Field(description="Id of the matched test item.")
     field: str = Field(description="The item's field that matched: question, answer or passage.")

@@ -13,7 +13,9 @@ from typing import Any
 from posttrain.tools.data.artifact import ContaminationSummary, DroppedRow
 
 
-def decontaminate(rows: list[dict[str, Any]], benchmarks: list[str]) -> tuple[list[dict[str, Any]], ContaminationSummary]:
+def decontaminate(
+    rows: list[dict[str, Any]], benchmarks: list[str]
+) -> tuple[list[dict[str, Any]], ContaminationSummary]:
     """Drop rows holding any eval item of ``benchmarks``; return (kept rows, summary naming each dropped row's match).
 
     An empty ``benchmarks`` list checks nothing (the summary says so). Unknown benchmark names raise ConfigError.
@@ -26,13 +28,15 @@ def decontaminate(rows: list[dict[str, Any]], benchmarks: list[str]) -> tuple[li
     per_benchmark: dict[str, int] = {}
     eval_hits = siblings = 0
     for name in benchmarks:
-        report = check_contamination(texts, get_benchmark(name).eval_items(), benchmark=name)  # unknown: ConfigError
+        items = get_benchmark(name).eval_items()  # an unknown name is a ConfigError
+        report = check_contamination(texts, items, benchmark=name)
         per_benchmark[name] = len(report.matches)
         eval_hits += len(report.contaminated_eval_ids)
         siblings += report.template_siblings
         for m in report.matches:
-            dropped.setdefault(m.row, DroppedRow(row=m.row, benchmark=name, eval_id=m.eval_id, field=m.field, rule=m.rule,
-                                                 score=m.score, text=" ".join(texts[m.row].split())[:160]))
+            text = " ".join(texts[m.row].split())[:160]
+            dropped.setdefault(m.row, DroppedRow(row=m.row, benchmark=name, eval_id=m.eval_id, field=m.field,
+                                                 rule=m.rule, score=m.score, text=text))
     kept = [row for i, row in enumerate(rows) if i not in dropped]
     summary = ContaminationSummary(
         checked_against=list(benchmarks),

@@ -159,8 +159,10 @@ def _candidates(texts: Sequence[str], refs: Sequence[RefItem]):
     return found, siblings
 
 
-def check_contamination(train_texts: Sequence[str], eval_items: Sequence[Item] | Sequence[RefItem], *,
-                        lines: Sequence[int | None] | None = None, benchmark: str | None = None) -> ContaminationReport:
+def check_contamination(
+    train_texts: Sequence[str], eval_items: Sequence[Item] | Sequence[RefItem], *,
+    lines: Sequence[int | None] | None = None, benchmark: str | None = None,
+) -> ContaminationReport:
     """Score every training text against every test item (benchmark ``Item``s or ``RefItem``s); see the module
     docstring for the rules. ``lines``: where each text came from, copied into the matches."""
     refs = [from_benchmark_items([x])[0] if isinstance(x, Item) else x for x in eval_items]

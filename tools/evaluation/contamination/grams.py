@@ -11,8 +11,8 @@ are scored: its rarest grams holding more than ``1 - FLOOR`` of its IDF, so any 
 of an item must hit one (the rest hold less than ``FLOOR``), and no pair that could pass is skipped. Hashes are
 64-bit polynomial; a collision between a test gram and a training window needs ~1e-7 odds per 10M windows.
 
-    index = GramIndex.build([[3, 4, 5, 6, 7, 8], [9, 4]], n_fields=1, targets=[(0, 0), (0, 1)])
-    rows, targets, scores = index.score(corpus, row_of)
+    index = GramIndex.build([[question_ids_0, question_ids_1], [answer_ids_0, answer_ids_1]])  # fields x items
+    rows, targets, coverage = index.score(corpus, row_of)   # target = field * n_items + item
 """
 
 from collections.abc import Sequence

@@ -8,7 +8,6 @@ task's reference file (PostTrainBench's ``test_data.json``: a JSON array or JSON
     refs = load_reference("task/test_data.json")
 """
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,8 +94,8 @@ def from_rows(rows: Sequence[dict], *, source: str = "reference") -> list[RefIte
                               "fix: one {\"question\": ..., \"answer\": ...} object per test item")
         final = final_answer(_text(row.get("answer"), "answer") if not isinstance(row.get("answer"), list) else "")
         refs.append(RefItem(id=str(row.get("id", f"ref-{index}")), question=_first(row, QUESTION_KEYS, "q"),
-                            answer=solution_body(_first(row, ANSWER_KEYS, "answer")), passage=_first(row, PASSAGE_KEYS, "q"),
-                            final=final))
+                            answer=solution_body(_first(row, ANSWER_KEYS, "answer")),
+                            passage=_first(row, PASSAGE_KEYS, "q"), final=final))
     return refs
 
 
