@@ -11,6 +11,7 @@ other numbers, 40% prose of ~100 words, and 200 planted copies, solutions and pa
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
@@ -27,7 +28,7 @@ from posttrain.tools.evaluation.contamination.judges import run_checker  # noqa:
 from tests.fixtures.contamination.corpus import TEMPLATES, _signature, _word_item, make_corpus, reword  # noqa: E402
 
 
-def speed_data(n_train: int, n_eval: int, seed: int = 0) -> tuple[list[str], list[dict], int]:
+def speed_data(n_train: int, n_eval: int, seed: int = 0) -> tuple[list[str], list[dict], list[int]]:
     rng = random.Random(seed)
     tests = [_word_item(rng, i % len(TEMPLATES)) | {"id": f"t{i}"} for i in range(n_eval)]
     prose = "the model reads tokens and learns patterns from many examples of text in long documents".split()
@@ -39,12 +40,12 @@ def speed_data(n_train: int, n_eval: int, seed: int = 0) -> tuple[list[str], lis
             train.append(sibling["question"] + "\n" + sibling["answer"])
         else:
             train.append(" ".join(rng.choice(prose) for _ in range(100)))
-    planted = 0
+    planted = []
     for k in range(200):
         item, row = tests[k * (n_eval // 200)], k * (n_train // 200)
         train[row] = [item["question"].upper(), "Solution: " + item["answer"].split("####")[0],
                       reword(item["question"], rng), "Notes. " + item["question"] + " More notes."][k % 4]
-        planted += 1
+        planted.append(row)
     return train, tests, planted
 
 
@@ -85,8 +86,9 @@ def main() -> None:
     refs = from_rows(tests)
     report, wall, cpu = timed(lambda: check_contamination(train, refs))
     speed = {"train_rows": len(train), "words_m": round(sum(len(t.split()) for t in train) / 1e6, 1),
-             "test_items": len(tests), "planted": planted,
+             "test_items": len(tests), "planted": len(planted),
              "posttrain": {"wall_s": wall, "cpu_s": cpu, "flagged_rows": len(report.contaminated_train_rows),
+                           "planted_found": len(set(planted) & set(report.contaminated_train_rows)),
                            "by_rule": report.by_rule, "template_siblings": report.template_siblings}}
     if args.checker:
         with tempfile.TemporaryDirectory() as tmp:
@@ -96,7 +98,8 @@ def main() -> None:
         speed["judges"] = {"wall_s": wall, "flagged_rows": len(flagged),
                            "only_posttrain": len(set(report.contaminated_train_rows) - flagged),
                            "only_judges": len(flagged - set(report.contaminated_train_rows))}
-    result = {"date": str(date.today()), "machine": "2-core CPU, shared with other jobs (load ~2)",
+    load = os.getloadavg()[0]
+    result = {"date": str(date.today()), "machine": f"2-core CPU shared with other jobs, load average {load:.1f}",
               "command": "nice -n 19 python " + " ".join(sys.argv), "speed": speed,
               "quality": quality(args.checker)}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
