@@ -137,3 +137,11 @@ def test_the_benchmark_prompt_instruction_is_not_contamination(own_fixtures):
     report = check_contamination(train, evals)
     assert [(m.row, m.eval_id, m.field) for m in report.matches] == [(1, "gsm8k-1", "question"),
                                                                        (2, "gsm8k-0", "answer")]
+
+
+def test_short_questions_have_no_template_siblings():
+    """"sort NUM:" is every item's shape and every training row's: counting them all as siblings says nothing
+    (and on 100k rows x 1k items would expand to 100M pairs)."""
+    items = [RefItem(id=f"s{i}", question=f"sort {d}:", final=d[::-1]) for i, d in enumerate(["50721", "93310"])]
+    report = check_contamination(["sort 12345: 54321", "sort 50721: 75210"], items)
+    assert report.template_siblings == 0 and [(m.row, m.eval_id) for m in report.matches] == [(1, "s0")]

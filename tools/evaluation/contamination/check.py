@@ -31,6 +31,7 @@ from posttrain.tools.evaluation.contamination.text import NUMBER, tokenize
 
 METHOD = "idf-weighted word 5-grams per field + same-number paraphrase + final answer with numbers"
 MIN_ANSWER_WORDS = 5  # a shorter answer is a label ("72", "B"), not a solution; it counts only with the numbers
+SHORT = 8  # words: a field this short must appear whole (the judges' rule)
 FIELDS = ("question", "answer", "passage")
 RULES = ("overlap", "combined", "paraphrase", "answer+numbers")  # order = which match a row reports first
 
@@ -65,7 +66,7 @@ class ContaminationReport(BaseModel):
 
 def threshold(words: int) -> float:
     """Coverage a field of ``words`` words needs: exact up to 8 words, 0.8 from 32, linear between."""
-    return 1.0 if words <= 8 else 0.8 if words >= 32 else 1.0 - 0.2 * (words - 8) / 24
+    return 1.0 if words <= SHORT else 0.8 if words >= 32 else 1.0 - 0.2 * (words - SHORT) / 24
 
 
 class _Tests:
@@ -87,7 +88,9 @@ class _Tests:
         self.question, self.answer, self.passage = arrays[:n], arrays[n : 2 * n], arrays[2 * n : 3 * n]
         self.answer = [a if len(a) >= MIN_ANSWER_WORDS else a[:0] for a in self.answer]
         self.finals = [int(f[0]) if len(f) == 1 and self.is_num[f[0]] else 0 for f in arrays[3 * n :]]
-        self.shape = [np.where(self.is_num[q], self.num_id, q) for q in self.question]
+        # the wording with numbers masked, for template siblings; not for short questions, whose shape ("sort NUM",
+        # "NUM NUM") every item and half the training rows share (and whose copies must be exact anyway)
+        self.shape = [np.where(self.is_num[q], self.num_id, q) if len(q) > SHORT else q[:0] for q in self.question]
         every = [np.concatenate([q, a, f]) for q, a, f in zip(arrays[:n], arrays[n : 2 * n], arrays[3 * n :],
                                                                strict=True)]
         self.universes = [np.unique(ids[self.is_num[ids]]) for ids in every]
