@@ -196,10 +196,14 @@ def test_reformatted_test_items_are_caught(tmp_path):
     assert ours.status == "fail" and "drop those rows" in ours.fix
     assert sorted(ours.details["contaminated_rows"]["artifacts/1/data/train-sft.parquet"]) == [50, 51, 52]
     assert sorted(ours.details["label_leaks"]["artifacts/1/data/train-sft.parquet"]) == sorted(i.id for i in items[:3])
+    named = ours.details["matches"]["artifacts/1/data/train-sft.parquet"]  # what audit.json lists for each row
+    assert [(m["row"], m["eval_id"], m["field"]) for m in named] == [(50 + k, it.id, "question")
+                                                                       for k, it in enumerate(items[:3])]
     checker = tmp_path / "check.py"
     checker.write_text(CHECKER)
     theirs = check_contamination_of_run(run, items, checker=str(checker))
     assert theirs.status == "fail" and theirs.details["checker"] == str(checker)
+    assert theirs.details["disagreements"] == {}  # both tools flag the same three rows
 
 
 def test_a_different_model_of_the_same_shape_is_flagged(tmp_path, tiny_model_path):

@@ -269,7 +269,7 @@ def _length_and_gate(
         rows = [row for row in rows if _token_length(row, tokenizer) <= spec.max_tokens]
         log.counts["after_length_filter"] = len(rows)
         log.steps.append(f"dropped rows longer than {spec.max_tokens} tokens of {spec.tokenizer}")
-    rows, contamination = decontaminate(rows, spec.decontaminate_against, ngram=spec.ngram)
+    rows, contamination = decontaminate(rows, spec.decontaminate_against)
     log.counts["after_decontam"] = len(rows)
     log.steps.append(
         f"decontamination gate against {', '.join(spec.decontaminate_against) or 'nothing'}: "

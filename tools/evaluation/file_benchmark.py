@@ -64,8 +64,10 @@ _MIN_BUDGET, _MAX_BUDGET = 16, 256
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json" and text.lstrip().startswith("["):  # a .json file may hold one array of rows
+    from posttrain.tools.evaluation.contamination.loading import decode_utf8
+
+    text = decode_utf8(path)
+    if text.lstrip().startswith("["):  # one array of rows, whatever the suffix (a JSONL row is an object)
         rows = _parse_json_array(path, text)
     else:
         rows = []
