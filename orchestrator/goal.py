@@ -371,7 +371,9 @@ async def _ask_model(goal: str, client: Any) -> GoalReading:
     try:
         return GoalReading.model_validate_json(text)
     except ValidationError as exc:
-        raise ValueError(f"its answer is not the JSON asked for: {exc.errors()[0]['msg']}") from exc
+        kind = "json_schema" if json_output is GoalReading else "json_object" if json_output else None
+        ignored = f" (the server ignored response_format {kind})" if kind and not text.startswith("{") else ""
+        raise ValueError(f"its answer is not the JSON asked for{ignored}: {exc.errors()[0]['msg']}") from exc
 
 
 def _check(reading: GoalReading, goal: str) -> None:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from posttrain.tools.data.artifact import DatasetArtifact
 from posttrain.tools.data.discover import SourceCandidates
 from posttrain.tools.evaluation.compare import Comparison
+from posttrain.run.usage import UsageLedger
 from posttrain.tools.training.result import TrainingResult
 
 
@@ -189,6 +190,8 @@ class IterationRecord(BaseModel):
     blocked: str | None = Field(None, description="Why the work could not proceed (e.g. no training data).")
     reports: dict[str, str] = Field(default_factory=dict, description="Plug-in specialists' work reports.")
     ablation: Ablation | None = Field(None, description="Arms trained side by side, when the decision ran any.")
+    steering: list[str] = Field(default_factory=list, description="What the person said (`posttrain steer`, "
+                                                                  "`--approve`) before this iteration's debate.")
     duration_s: float = 0.0
 
     @property
@@ -217,6 +220,8 @@ class Ledger(BaseModel):
 
     baseline: Score | None = None
     iterations: list[IterationRecord] = Field(default_factory=list)
+    brain_usage: UsageLedger = Field(default_factory=UsageLedger, description="Brain tokens per iteration and agent.")
+    steering_read: int = Field(0, description="Messages of RUN/steering.jsonl already handed to a debate.")
 
     @property
     def current(self) -> IterationRecord:
