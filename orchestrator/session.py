@@ -106,9 +106,8 @@ GOAL_READING_S = 90.0
 def configure(goal: str, *, brain: str, run_dir: str | None = None, **options: Any) -> RunConfig:
     """The run's config with the goal read: benchmark, base model, target and budget resolved."""
     from posttrain.run.config import slugify
-    from posttrain.run.workspace import default_run_dir
-
     from posttrain.run.usage import check_budget
+    from posttrain.run.workspace import default_run_dir
 
     reading = {k: options.pop(k, None) for k in ("benchmark", "base_model", "target", "time_budget", "teacher",
                                                  "say")}
@@ -200,9 +199,8 @@ def prepare(config: RunConfig) -> Prepared:
     from posttrain.agents.specialist import builtin_factories
     from posttrain.orchestrator.brains import Brain, check_endpoint, parse_brain
     from posttrain.orchestrator.brains.endpoints import api_key_for
-    from posttrain.orchestrator.plugins import load_specialist
-
     from posttrain.orchestrator.brains.meter import BrainMeter
+    from posttrain.orchestrator.plugins import load_specialist
     from posttrain.run.usage import check_budget, parse_budget, price_for
 
     benchmark = check_inputs(config)

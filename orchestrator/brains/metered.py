@@ -15,6 +15,7 @@ Each agent gets its own wrapper around the run's shared `ResilientClient`, so th
 """
 
 import json
+import os
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
@@ -27,7 +28,6 @@ from autogen_core.models import (
     LLMMessage,
     ModelInfo,
     RequestUsage,
-    SystemMessage,
     UserMessage,
 )
 from autogen_core.tools import Tool, ToolSchema
@@ -38,6 +38,19 @@ from posttrain.orchestrator.brains.meter import BrainMeter
 MAX_TOKENS = {"debate turn": 256, "decision": 512, "delegation": 128, "work step": 384, "speaker selection": 16,
               "goal reading": 256}
 REPEATS = 3  # the same call this many times in a row is a loop
+MIN_REPEATED_WORDS = 12  # a short turn ("Decision recorded.") may well be said again; a long one repeated is a loop
+CAP_ENV = "POSTTRAIN_BRAIN_MAX_TOKENS"  # a lower cap on every request's max_tokens (smoke tests on a slow CPU server)
+
+
+def max_tokens_for(purpose: str) -> int:
+    from posttrain.tools.errors import ConfigError
+
+    text = os.environ.get(CAP_ENV, "").strip()
+    if not text:
+        return MAX_TOKENS[purpose]
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{CAP_ENV}={text!r} is not a positive whole number; unset it or give e.g. {CAP_ENV}=64")
+    return min(MAX_TOKENS[purpose], int(text))
 
 
 def purpose_of(role: str | None, tools: set[str], json_output: Any) -> str:
@@ -84,8 +97,8 @@ def repeated_call(messages: Sequence[LLMMessage], result: CreateResult) -> str |
 
 
 def repeated_turn(messages: Sequence[LLMMessage], result: CreateResult) -> bool:
-    """True when the text answer repeats this agent's previous spoken turn word for word."""
-    if not isinstance(result.content, str) or not result.content.strip():
+    """True when the text answer repeats this agent's previous spoken turn word for word (a long turn only)."""
+    if not isinstance(result.content, str) or len(result.content.split()) < MIN_REPEATED_WORDS:
         return False
     previous = next((m for m in reversed(messages) if isinstance(m, AssistantMessage)
                      and isinstance(m.content, str)), None)
@@ -103,7 +116,7 @@ class MeteredClient(ChatCompletionClient):
                      cancellation_token: CancellationToken | None = None) -> CreateResult:
         offered = {t["name"] if isinstance(t, Mapping) else t.schema["name"] for t in tools}
         purpose = purpose_of(self.role, offered, json_output)
-        limit = int(extra_create_args.get("max_tokens") or MAX_TOKENS[purpose])
+        limit = int(extra_create_args.get("max_tokens") or max_tokens_for(purpose))
         kwargs = dict(tools=tools, tool_choice=tool_choice, json_output=json_output,
                       extra_create_args={**extra_create_args, "max_tokens": limit},
                       cancellation_token=cancellation_token)
@@ -191,4 +204,4 @@ class MeteredClient(ChatCompletionClient):
         return getattr(self.inner, "failure", None)
 
 
-__all__ = ["MeteredClient", "MAX_TOKENS", "purpose_of", "repeated_call", "repeated_turn", "SystemMessage"]
+__all__ = ["MeteredClient", "MAX_TOKENS", "purpose_of", "repeated_call", "repeated_turn"]

@@ -77,7 +77,8 @@ def _print(report) -> None:
 
 
 _STATUS_STYLE = {"running": "bold cyan", "goal_met": "bold green", "max_iterations": "green",
-                 "budget_exhausted": "green", "budget": "yellow", "failed": "bold red", "blocked": "bold red", "stopped": "yellow"}
+                 "budget_exhausted": "green", "budget": "yellow",
+                 "failed": "bold red", "blocked": "bold red", "stopped": "yellow"}
 
 
 def register(root: typer.Typer) -> None:

@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from posttrain.run.usage import UsageLedger
 from posttrain.tools.data.artifact import DatasetArtifact
 from posttrain.tools.data.discover import SourceCandidates
 from posttrain.tools.evaluation.compare import Comparison
-from posttrain.run.usage import UsageLedger
 from posttrain.tools.training.result import TrainingResult
 
 

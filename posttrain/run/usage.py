@@ -109,7 +109,8 @@ def check_budget(brain: str, budget: str | None, price: str | None) -> None:
     if parsed.dollars is not None and price_for(brain, price) is None:
         known = ", ".join(PRICES)
         raise ConfigError(f"--brain-budget {budget}: no price known for {brain.split('@')[0]}; pass --brain-price "
-                          f"IN/OUT (US$ per million tokens, e.g. 0.5/1.5) or a token budget (e.g. 2M); priced: {known}")
+                          f"IN/OUT (US$ per million tokens, e.g. 0.5/1.5) or a token budget (e.g. 2M); priced: "
+                          f"{known}")
 
 
 def cost(count: TokenCount, price: tuple[float, float] | None) -> float | None:
