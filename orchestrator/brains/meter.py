@@ -68,7 +68,8 @@ class BrainMeter:
 
     def waiting(self, who: str, max_tokens: int) -> None:
         bound = f", gives up after {self.bound_s:.0f} s" if self.bound_s else ""
-        self.say(f"asking the brain for {who} (≤ {max_tokens} tokens{bound})…")
+        what = "to read the goal" if who == "goal reading" else f"for {who}"
+        self.say(f"asking the brain {what} (≤ {max_tokens} tokens{bound})…")
 
     # -- counting -----------------------------------------------------------------------------------------------------
     def tokenizer(self) -> Any:

@@ -255,7 +255,28 @@ class Ledger(BaseModel):
         return None
 
     def history_text(self, limit: int = 6) -> str:
-        """A compact, numeric account of the run for debate prompts."""
+        """A compact, numeric account of the run for debate prompts: bounded however long the run (the last `limit`
+        iterations one line each with their dissent, earlier ones one digest line; the raw transcript stays on disk)."""
         lines = [f"baseline: score {self.baseline.describe()}"] if self.baseline else []
-        lines += [it.describe() for it in [it for it in self.completed() if it.index > 0][-limit:]]
+        done = [it for it in self.completed() if it.index > 0]
+        older, recent = done[:-limit], done[-limit:]
+        if older:
+            lines.append(_digest(older))
+        for it in recent:
+            dissent = "; ".join(it.dissent)
+            lines.append(it.describe() + (f"; dissent: {dissent[:160]}" if dissent else ""))
         return "\n".join(lines) if lines else "no results yet"
+
+
+def _digest(older: list[IterationRecord]) -> str:
+    """One line for the iterations before the recent ones: methods run, best score, dissents heard."""
+    methods: dict[str, int] = {}
+    for it in older:
+        if it.plan:
+            methods[it.plan.method] = methods.get(it.plan.method, 0) + 1
+    scored = [it for it in older if it.evaluation]
+    best = max(scored, key=lambda it: it.evaluation.score) if scored else None
+    parts = [", ".join(f"{m}×{n}" for m, n in methods.items()) or "no plan",
+             f"best score {best.evaluation.describe()} (iteration {best.index})" if best else "no score",
+             f"{sum(len(it.dissent) for it in older)} dissents"]
+    return f"iterations {older[0].index}–{older[-1].index} (digest): " + "; ".join(parts)
