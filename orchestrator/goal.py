@@ -337,7 +337,7 @@ async def read_goal_with_model(goal: str, model_client: Any, **flags: Any) -> Ob
         reading = await _ask_model(goal, model_client)
         _check(reading, goal)
     except Exception as exc:  # any model failure (network, bad JSON, bad spec) falls back to the rules
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        reason = str(exc).splitlines()[0].split("; check the endpoint")[0][:200] if str(exc) else type(exc).__name__
         objective = read_goal(goal, **flags)
         objective.reading.append(f"the model's reading was rejected ({reason}); read by rules instead")
         return objective

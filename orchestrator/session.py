@@ -323,6 +323,18 @@ def _run(coro) -> str:
         raise KeyboardInterrupt from None
 
 
+def _check_larger_budget(run_dir: str, state: dict, config: RunConfig, given: str | None) -> None:
+    """A run stopped at its --brain-budget continues only with one it has not used up yet."""
+    from posttrain.run.ledger import Ledger
+    from posttrain.run.usage import parse_budget, price_for
+
+    used = Ledger.model_validate(state["ledger"]).brain_usage
+    if given and used.spent(parse_budget(given), price_for(config.brain, config.brain_price)) < 1.0:
+        return
+    raise ConfigError(f"run {run_dir} stopped at its brain budget ({state.get('reason') or config.brain_budget}); "
+                      "resume it with a larger --brain-budget")
+
+
 def start(config: RunConfig, console=None, approve=None) -> str:
     """Validate, create the run directory, and run to the end. Returns the final status."""
     from posttrain.run.workspace import RunWorkspace
@@ -356,9 +368,8 @@ def resume(run_dir: str, console=None, approve=None, max_iterations: int | None 
     if brain_budget or brain_price:
         config = RunConfig.model_validate({**config.model_dump(), "brain_budget": brain_budget or config.brain_budget,
                                            "brain_price": brain_price or config.brain_price})
-    if state.get("status") == "budget" and not brain_budget:
-        raise ConfigError(f"run {run_dir} stopped at its brain budget ({config.brain_budget}); resume it with a "
-                          "larger --brain-budget")
+    if state.get("status") == "budget":
+        _check_larger_budget(run_dir, state, config, given=brain_budget)
     if max_iterations is not None:
         config = config.model_copy(update={"max_iterations": max_iterations})
     elif state.get("status") in ("goal_met", "max_iterations", "budget_exhausted"):

@@ -117,6 +117,8 @@ def test_the_budget_stops_the_run_resumably_and_a_larger_budget_continues(loopba
 
     # the same budget again is refused in one line; a larger one continues where it stopped
     assert main(["resume", str(run_dir)]) == 2
+    with pytest.raises(ConfigError, match="larger --brain-budget"):
+        session.resume(str(run_dir), brain_budget=str(used))  # not larger than what it used
     status = session.resume(str(run_dir), brain_budget="1M")
     assert status == "max_iterations"
     summary = json.loads((run_dir / "summary.json").read_text())
