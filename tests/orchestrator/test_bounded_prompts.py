@@ -28,11 +28,14 @@ def test_prompt_tokens_per_turn_level_off_over_eight_iterations(loopback_server,
     assert len(debate) == 4 * ITERATIONS
     first_turns = debate[::4]  # the Librarian opens each debate
     print("debate prompt per iteration:", first_turns, "decision prompts:", decision)
-    # the history grows by one line an iteration until six are kept, then only the digest line replaces them
-    assert first_turns[-1] - first_turns[-2] < first_turns[1] - first_turns[0] + 5
-    assert max(first_turns) < 2 * first_turns[0]
-    # the Manager's decider keeps a window of 30 messages: its last prompts stop growing
-    assert decision[-1] <= decision[-2] * 1.05
+    # the history grows by one line an iteration while six are kept (measured: +40 tokens an iteration), then the
+    # older ones fold into one digest line whose size does not depend on how many it covers (+16 once)
+    early = first_turns[1] - first_turns[0]
+    assert all(abs(b - a - early) <= 2 for a, b in zip(first_turns[:6], first_turns[1:7], strict=True))
+    assert first_turns[7] - first_turns[6] < early / 2
+    # the Manager's decider (a call and its reflection an iteration) keeps a window of 30 messages: once it is
+    # full its prompts repeat exactly (measured 2,243 and 2,471 tokens from iteration 5 on)
+    assert len(decision) == 2 * ITERATIONS and decision[-2:] == decision[-4:-2] == decision[-6:-4]
     usage = json.loads((run_dir / "summary.json").read_text())["brain_usage"]["per_iteration"]
     assert len(usage) == ITERATIONS + 1
     ledger = json.loads((run_dir / "state.json").read_text())["ledger"]
