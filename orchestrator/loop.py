@@ -291,13 +291,14 @@ class IterationLoop:
             if done:
                 task += f"\nResumed after an interruption. Already done (do not redo): {done}. Continue from there."
         messages = await self._stream(team.work.run_stream(task=task, cancellation_token=self._stop_token), it, "work")
-        if (self._stop_message or "").startswith("stalled"):
-            from posttrain.orchestrator.stall import STALL_TURNS
+        if "stalled:" in (self._stop_message or ""):
+            from posttrain.orchestrator.stall import stall_turns
 
-            ctx.bus.publish(Notice(level="warning", text=f"the brain made no progress for {STALL_TURNS} turns: the "
+            turns = stall_turns()
+            ctx.bus.publish(Notice(level="warning", text=f"the brain made no progress for {turns} turns: the "
                                    "iteration's work ends here, with the plan in force (the playbook's where the "
                                    "brain recorded none) and the measurement it owes"))
-            it.decision = (it.decision + f" (The work stopped after {STALL_TURNS} turns without progress.)").strip()
+            it.decision = (it.decision + f" (The work stopped after {turns} turns without progress.)").strip()
         self._fail_if_disk_full(it, messages)
         for message in messages:  # plug-ins' last word, so their debate turns can quote their tools' results
             spec = team.specialists.get(getattr(message, "source", ""))

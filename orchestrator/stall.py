@@ -13,12 +13,26 @@ from autogen_agentchat.messages import BaseAgentEvent, BaseChatMessage, StopMess
 
 
 STALL_TURNS = 6  # the offline playbook needs at most 3 turns between two tool calls (Manager, specialist, Manager)
+STALL_ENV = "POSTTRAIN_BRAIN_STALL_TURNS"  # fewer for a smoke run on a slow CPU server (each turn is a model call)
 STALLED = "stalled"
 
 
+def stall_turns() -> int:
+    import os
+
+    from posttrain.tools.errors import ConfigError
+
+    text = os.environ.get(STALL_ENV, "").strip()
+    if not text:
+        return STALL_TURNS
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{STALL_ENV}={text!r} is not a positive whole number; unset it or give e.g. {STALL_ENV}=4")
+    return int(text)
+
+
 class StallTermination(TerminationCondition):
-    def __init__(self, turns: int = STALL_TURNS):
-        self.turns = turns
+    def __init__(self, turns: int | None = None):
+        self.turns = turns or stall_turns()
         self._idle = 0
         self._terminated = False
 

@@ -27,7 +27,7 @@ def test_prompt_tokens_per_turn_level_off_over_eight_iterations(loopback_server,
     decision = [tokens(b) for b in bodies if purpose(b) == "decision"]
     assert len(debate) == 4 * ITERATIONS
     first_turns = debate[::4]  # the Librarian opens each debate
-    print("debate prompt per iteration:", first_turns, "decision prompts:", decision)
+    print("debate prompt per iteration:", first_turns, "decision prompts:", decision)  # noqa: T201
     # the history grows by one line an iteration while six are kept (measured: +40 tokens an iteration), then the
     # older ones fold into one digest line whose size does not depend on how many it covers (+16 once)
     early = first_turns[1] - first_turns[0]

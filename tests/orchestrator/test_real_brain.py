@@ -7,8 +7,9 @@ documented (the goal read by rules, the playbook's plan, the owed measurement ma
 stop `failed` with one line and resumable state — never hang, never a traceback. Every request carries a bounded
 `max_tokens`, the screen says what the run waits for, and the tokens are counted from the server's real usage.
 
-`POSTTRAIN_BRAIN_MAX_TOKENS=32` keeps the wall time small on 2 CPUs (the per-purpose limits are checked with the
-scripted server in test_brain_usage.py).
+`POSTTRAIN_BRAIN_MAX_TOKENS=32` and `POSTTRAIN_BRAIN_STALL_TURNS=2` keep the wall time small on 2 CPUs (each request
+is a CPU generation; the per-purpose limits and the six-turn stall are checked with the scripted server in
+test_brain_usage.py and test_brain_loops.py).
 """
 
 import json
@@ -17,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -91,8 +91,9 @@ def test_a_real_server_drives_a_run_and_every_fallback_is_said(served_model, loo
                "--brain", f"vllm:{folder}@{loopback_server.url}", "--max-iterations", "1", "--playbook-scale", "0.1",
                "--benchmark", "arithmetic:digits=1,n_eval=40", "--run-dir", str(run_dir)]
     started = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=1500,
-                          env={**os.environ, "POSTTRAIN_BRAIN_MAX_TOKENS": str(CAP), "COLUMNS": "200"})
+    done = subprocess.run(command, capture_output=True, text=True, timeout=3000,
+                          env={**os.environ, "POSTTRAIN_BRAIN_MAX_TOKENS": str(CAP),
+                               "POSTTRAIN_BRAIN_STALL_TURNS": "2", "COLUMNS": "200"})
     wall_s = time.monotonic() - started
     screen = done.stdout + done.stderr
     assert "Traceback" not in screen and done.returncode in (0, 1), screen[-3000:]
@@ -128,4 +129,4 @@ def test_a_real_server_drives_a_run_and_every_fallback_is_said(served_model, loo
                         or "record_decision" in (run_dir / "transcript.jsonl").read_text())
     assert sum("answered in text where tools were offered" in n for n in notices) <= 1  # said once per run
     assert summary["baseline"] is not None  # the owed measurement was made
-    print(f"real-brain run: {wall_s:.0f} s, {len(bodies)} requests, {usage['total']['tokens']} tokens")
+    print(f"real-brain run: {wall_s:.0f} s, {len(bodies)} requests, {usage['total']['tokens']} tokens")  # noqa: T201
