@@ -71,7 +71,7 @@ def run(
                                    debate_rounds=debate_rounds, seed=seed, playbook_scale=playbook_scale,
                                    ablation=ablation, max_arms=max_arms, brain_budget=brain_budget,
                                    brain_price=brain_price, brain_context=brain_context,
-                                   say=lambda line: typer.echo(line, err=True))
+                                   say=None if as_json else typer.echo)  # stdout: an error stays one stderr line
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(f"--{'-'.join(map(str, first['loc'])).replace('_', '-')}: {first['msg']}") from None

@@ -47,7 +47,8 @@ class TokenCount(BaseModel):
         how = "" if not self.estimated else (" (estimated: the server sent no usage)" if self.estimated ==
                                              self.requests else f" ({self.estimated} calls estimated)")
         return (f"{human_tokens(self.total)} tokens ({human_tokens(self.prompt)} prompt + "
-                f"{human_tokens(self.completion)} completion, {self.requests} calls){how}")
+                f"{human_tokens(self.completion)} completion, {self.requests} call{'' if self.requests == 1 else 's'})"
+                f"{how}")
 
 
 def human_tokens(n: float) -> str:
