@@ -82,6 +82,8 @@ def test_usage_is_counted_per_agent_and_iteration_and_every_request_is_bounded(l
     assert finished["brain_usage"] == report.brain_line
     waits = [e["text"] for e in events if e["type"] == "notice" and e["text"].startswith("asking the brain for")]
     assert "asking the brain for Librarian's debate turn (≤ 256 tokens, gives up after 600 s)…" in waits
+    # this brain calls its tools: nothing is said about a model that does not (reflections answer in text)
+    assert not any("where tools were offered" in e.get("text", "") for e in events)
 
 
 def test_without_usage_from_the_server_tokens_are_estimated_and_it_says_so(loopback_server, tmp_path):
