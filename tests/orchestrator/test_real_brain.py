@@ -74,8 +74,11 @@ def forward(real_url: str):
     import httpx
 
     def answer(request) -> Recorded:
-        response = httpx.request(request.method, real_url + request.path, content=request.body or None,
-                                 headers={"content-type": "application/json"}, timeout=600)
+        try:
+            response = httpx.request(request.method, real_url + request.path, content=request.body or None,
+                                     headers={"content-type": "application/json"}, timeout=600)
+        except httpx.HTTPError as exc:  # the real server dropped it: the client sees what a proxy would say
+            return Recorded(502, json.dumps({"error": str(exc)}).encode())
         return Recorded(response.status_code, response.content)
 
     return answer
@@ -102,10 +105,12 @@ def test_a_real_server_drives_a_run_and_every_fallback_is_said(served_model, loo
     assert "probing the brain endpoint" in screen
     assert f"asking the brain to read the goal (≤ {CAP} tokens, gives up after 90 s)…" in screen
     summary = json.loads((run_dir / "summary.json").read_text())
-    if done.returncode == 0:
+    finished = done.returncode == 0
+    if finished:
         assert summary["status"] == "max_iterations"
-    else:  # failed: one line, resumable state
-        assert summary["status"] == "failed" and "\n" not in summary["reason"]
+    else:  # failed (the server too slow for the retry bound): one line, resumable state
+        assert summary["status"] == "failed" and "\n" not in summary["reason"], summary["reason"]
+        assert "is unavailable" in summary["reason"] and "posttrain resume" in summary["reason"]
         assert json.loads((run_dir / "state.json").read_text())["status"] == "failed"
 
     # every request was bounded, and the real server kept to it
@@ -124,9 +129,9 @@ def test_a_real_server_drives_a_run_and_every_fallback_is_said(served_model, loo
     notices = [e["text"] for e in events if e["type"] == "notice"]
     reading = " ".join(summary["objective"]["reading"])
     assert "llm" in json.dumps(summary["objective"]) or "read by rules instead" in reading
-    decided = summary["iterations"][1]["plan"] is not None
-    assert decided and ("the playbook's plan is used" in summary["iterations"][1]["decision"]
-                        or "record_decision" in (run_dir / "transcript.jsonl").read_text())
     assert sum("answered in text where tools were offered" in n for n in notices) <= 1  # said once per run
-    assert summary["baseline"] is not None  # the owed measurement was made
+    if finished:  # the decision fell back to the playbook (or the model recorded one); the owed baseline was made
+        assert ("the playbook's plan is used" in summary["iterations"][1]["decision"]
+                or "record_decision" in (run_dir / "transcript.jsonl").read_text())
+        assert summary["baseline"] is not None
     print(f"real-brain run: {wall_s:.0f} s, {len(bodies)} requests, {usage['total']['tokens']} tokens")  # noqa: T201
