@@ -122,7 +122,8 @@ class MeteredClient(ChatCompletionClient):
                       cancellation_token=cancellation_token)
         asked = self.meter.fit(list(messages), limit, who=self._who(purpose))
         result = await self._call(asked, purpose, limit, kwargs)
-        if offered and tool_choice != "none" and not isinstance(result.content, list):  # "none": a reflection
+        after_call = bool(asked) and isinstance(asked[-1], FunctionExecutionResultMessage)  # text may end a tool loop
+        if offered and tool_choice != "none" and not after_call and not isinstance(result.content, list):
             self.meter.note_once("no tool calls", "the brain answered in text where tools were offered (this "
                                  "model does not call tools): each step it skips falls back as documented")
         if isinstance(result.content, list) and len(result.content) > 1:

