@@ -329,7 +329,7 @@ async def read_goal_with_model(goal: str, model_client: Any, **flags: Any) -> Ob
         reading = await _ask_model(goal, model_client)
         _check(reading, goal)
     except Exception as exc:  # any model failure (network, bad JSON, bad spec) falls back to the rules
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        reason = str(exc).splitlines()[0].split("; check the endpoint")[0][:200] if str(exc) else type(exc).__name__
         objective = read_goal(goal, **flags)
         objective.reading.append(f"the model's reading was rejected ({reason}); read by rules instead")
         return objective
@@ -363,7 +363,9 @@ async def _ask_model(goal: str, client: Any) -> GoalReading:
     try:
         return GoalReading.model_validate_json(text)
     except ValidationError as exc:
-        raise ValueError(f"its answer is not the JSON asked for: {exc.errors()[0]['msg']}") from exc
+        kind = "json_schema" if json_output is GoalReading else "json_object" if json_output else None
+        ignored = f" (the server ignored response_format {kind})" if kind and not text.startswith("{") else ""
+        raise ValueError(f"its answer is not the JSON asked for{ignored}: {exc.errors()[0]['msg']}") from exc
 
 
 def _check(reading: GoalReading, goal: str) -> None:
