@@ -291,20 +291,29 @@ class IterationLoop:
             if done:
                 task += f"\nResumed after an interruption. Already done (do not redo): {done}. Continue from there."
         messages = await self._stream(team.work.run_stream(task=task, cancellation_token=self._stop_token), it, "work")
-        if "stalled:" in (self._stop_message or ""):
-            from posttrain.orchestrator.stall import stall_turns
-
-            turns = stall_turns()
-            ctx.bus.publish(Notice(level="warning", text=f"the brain made no progress for {turns} turns: the "
-                                   "iteration's work ends here, with the plan in force (the playbook's where the "
-                                   "brain recorded none) and the measurement it owes"))
-            it.decision = (it.decision + f" (The work stopped after {turns} turns without progress.)").strip()
+        if "stalled:" in (self._stop_message or "") and not ctx.cancel.is_set():
+            messages += await self._playbook_takeover(it)
         self._fail_if_disk_full(it, messages)
         for message in messages:  # plug-ins' last word, so their debate turns can quote their tools' results
             spec = team.specialists.get(getattr(message, "source", ""))
             if spec is not None and not spec.builtin and hasattr(message, "to_text"):
                 it.reports[spec.name] = message.to_text()[:600]
         await self._complete_measurement(it)
+
+    async def _playbook_takeover(self, it: IterationRecord) -> list[Any]:
+        """The brain made no progress for N turns: the offline playbook does the rest of this iteration's work."""
+        from posttrain.orchestrator.stall import stall_turns
+        from posttrain.orchestrator.takeover import TAKEOVER_NOTE, playbook_team
+
+        turns = stall_turns()
+        self.ctx.bus.publish(Notice(level="warning", text=f"the brain made no progress for {turns} turns: "
+                                    f"{TAKEOVER_NOTE} ({self._done_steps(it) or 'nothing yet'})"))
+        it.decision = (it.decision + f" (After {turns} turns without progress the offline playbook did the "
+                       "rest of the work.)").strip()
+        offline = playbook_team(self.ctx, self.team.specialists)
+        task = (f"Iteration {it.index} — work, taken over by the offline playbook. Decision: {it.decision}\n"
+                f"Already done (do not redo): {self._done_steps(it) or 'nothing'}.")
+        return await self._stream(offline.work.run_stream(task=task, cancellation_token=self._stop_token), it, "work")
 
     @staticmethod
     def _fail_if_disk_full(it: IterationRecord, messages: list) -> None:

@@ -1,6 +1,6 @@
 """Loops and stalls of an LLM brain, on a real HTTP server on loopback: the same tool called with the same arguments
 three times in a row gets one corrective message, then the turn ends; a turn that repeats the previous one gets one
-too; a work phase with no progress for six turns ends the iteration, saying so; a request over the model's context
+too; a work phase with no progress for six turns is handed to the offline playbook, saying so; a request over the model's context
 is compacted, not sent."""
 
 import asyncio
@@ -102,7 +102,7 @@ def test_a_request_over_the_context_is_compacted_not_sent(loopback_server):
     assert "over the model's context (600 less 256 for the reply and a margin): compacted" in said[0]
 
 
-def test_a_work_phase_without_progress_ends_the_iteration_and_says_so(loopback_server, tmp_path):
+def test_a_work_phase_without_progress_is_finished_by_the_playbook(loopback_server, tmp_path):
     from posttrain.orchestrator import session
     from posttrain.run.config import RunConfig
 
@@ -121,9 +121,13 @@ def test_a_work_phase_without_progress_ends_the_iteration_and_says_so(loopback_s
                                      brain=f"vllm:scripted@{loopback_server.url}", run_dir=str(run_dir)))
     assert status == "max_iterations"
     notices = [e["text"] for e in read_jsonl(run_dir / "events.jsonl") if e["type"] == "notice"]
-    assert any(n.startswith("the brain made no progress for 6 turns: the iteration's work ends here") for n in notices)
-    assert any("evaluating directly" in n for n in notices)  # the measurement it owed
+    assert any(n.startswith("the brain made no progress for 6 turns: the offline playbook takes over this "
+                            "iteration's work from what is done (nothing yet)") for n in notices)
+    assert not any("evaluating directly" in n for n in notices)  # the playbook's Evaluator measured it, as asked
     assert json.loads((run_dir / "summary.json").read_text())["baseline"]["n"] == 40
-    spoken = [line for line in read_jsonl(run_dir / "transcript.jsonl")
-              if line["phase"] == "work" and line["type"] == "TextMessage" and line["source"] != "user"]
-    assert len(spoken) == 6  # not the work team's 40-message cap
+    work = [line for line in read_jsonl(run_dir / "transcript.jsonl") if line["phase"] == "work"]
+    handed = next(i for i, line in enumerate(work) if "taken over by the offline playbook" in str(line["content"]))
+    stalled = [line for line in work[:handed] if line["type"] == "TextMessage" and line["source"] != "user"]
+    assert len(stalled) == 6  # six turns of the brain's, not the work team's 40-message cap
+    takeover = work[handed:]
+    assert any(line["source"] == "Evaluator" and line["type"] == "ToolCallRequestEvent" for line in takeover)
