@@ -7,6 +7,8 @@ Each agent gets its own wrapper around the run's shared `ResilientClient`, so th
 - the screen (and the event stream) says what the run waits for, and for how long at most, before each request;
 - tokens are counted per agent and iteration from the response's usage, estimated when the server sends none;
 - a request longer than the model's context (minus its `max_tokens` and a margin) is compacted, never sent;
+- the decision asks for a tool call (`tool_choice: required`, so a small model records a plan rather than talking
+  about one); a server that refuses that value is asked with `auto` from then on, said once per run;
 - what the server or model does not do (call tools, several calls at once) is noted once per run;
 - the same tool called with the same arguments three times in a row, or a turn that repeats the previous one,
   gets one corrective re-ask; if the model insists, the turn ends so the Manager's turn moves on.
@@ -33,12 +35,15 @@ from autogen_core.models import (
 from autogen_core.tools import Tool, ToolSchema
 
 from posttrain.orchestrator.brains.meter import BrainMeter
+from posttrain.tools.errors import BrainUnavailable
 
 
 MAX_TOKENS = {"debate turn": 256, "decision": 512, "delegation": 128, "work step": 384, "speaker selection": 16,
               "goal reading": 256}
 REPEATS = 3  # the same call this many times in a row is a loop
 MIN_REPEATED_WORDS = 12  # a short turn ("Decision recorded.") may well be said again; a long one repeated is a loop
+REQUIRED_REFUSED = "tool_choice required refused"
+REFUSALS = ("HTTP 400", "HTTP 422")  # a value the server does not take (vLLM without guided decoding, some proxies)
 CAP_ENV = "POSTTRAIN_BRAIN_MAX_TOKENS"  # a lower cap on every request's max_tokens (smoke tests on a slow CPU server)
 
 
@@ -121,6 +126,8 @@ class MeteredClient(ChatCompletionClient):
                       extra_create_args={**extra_create_args, "max_tokens": limit},
                       cancellation_token=cancellation_token)
         asked = self.meter.fit(list(messages), limit, who=self._who(purpose))
+        if self._must_call(purpose, tool_choice, asked):
+            kwargs["tool_choice"] = "required"
         result = await self._call(asked, purpose, limit, kwargs)
         after_call = bool(asked) and isinstance(asked[-1], FunctionExecutionResultMessage)  # text may end a tool loop
         if offered and tool_choice != "none" and not after_call and not isinstance(result.content, list):
@@ -132,12 +139,28 @@ class MeteredClient(ChatCompletionClient):
             result = result.model_copy(update={"content": result.content[:1]})
         return await self._guard(asked, result, purpose, limit, kwargs)
 
+    def _must_call(self, purpose: str, tool_choice: Any, asked: list[LLMMessage]) -> bool:
+        """The decision is a tool call: required until one succeeded (after it, the model may only answer), unless
+        the server refused `required` once this run."""
+        if purpose != "decision" or tool_choice != "auto" or REQUIRED_REFUSED in self.meter.noted:
+            return False
+        last = asked[-1] if asked else None
+        return not isinstance(last, FunctionExecutionResultMessage) or any(r.is_error for r in last.content)
+
     def _who(self, purpose: str) -> str:
         return purpose if self.role in (None, "goal", "Selector") else f"{self.role}'s {purpose}"
 
     async def _call(self, messages: list[LLMMessage], purpose: str, limit: int, kwargs: dict) -> CreateResult:
         self.meter.waiting(self._who(purpose), limit)
-        result = await self.inner.create(messages, **kwargs)
+        try:
+            result = await self.inner.create(messages, **kwargs)
+        except BrainUnavailable as exc:
+            if kwargs["tool_choice"] != "required" or not exc.reason.startswith(REFUSALS):
+                raise
+            self.meter.note_once(REQUIRED_REFUSED, f"the server refused tool_choice 'required' ({exc.reason}): "
+                                 "decisions are asked with 'auto' from now on")
+            kwargs["tool_choice"] = "auto"
+            result = await self.inner.create(messages, **kwargs)
         self.meter.record(self.role or "agent", messages, result)
         return result
 
