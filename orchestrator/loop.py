@@ -27,6 +27,9 @@ from posttrain.run.liveness import this_process
 from posttrain.tools.errors import PosttrainError
 
 
+BUDGET_STOP = "External termination requested"  # AgentChat's ExternalTermination: only the brain budget sets it
+
+
 class IterationLoop:
     def __init__(self, ctx: RunContext, team: Team, writer: TranscriptWriter, approve=None,
                  team_state: dict | None = None, meter=None):
@@ -182,6 +185,10 @@ class IterationLoop:
             self.ctx.bus.publish(Notice(level="warning", text="plan rejected: state saved; `posttrain resume` asks again"))
             return False
         await self._work(it)
+        if BUDGET_STOP in (self._stop_message or "") and self._over_brain_budget():  # saved mid-work; resume goes on
+            self.status = "budget"
+            await self.checkpoint()
+            return False
         if it.blocked and not it.trained:
             # no data is not a training failure: stop, say what unblocks it, keep the iteration to redo on resume
             self.status, self.reason = "blocked", it.blocked
@@ -215,6 +222,8 @@ class IterationLoop:
                 continue
             self.ctx.bus.publish(AgentMessage(iteration=it.index, phase=phase, message=item))
             messages.append(item)
+            if phase == "work" and self.meter is not None and self.meter.exhausted:
+                self.team.stop_work.set()  # at the brain budget: the turn in flight finishes its step, then stop
             # a tool ended by a stop request finished nothing: resume must redo it, so no step checkpoint then
             if phase == "work" and type(item).__name__ == "ToolCallExecutionEvent" and not self.ctx.cancel.is_set():
                 await self.checkpoint(step=True)  # data, training or evaluation is in the ledger: never redo it
@@ -291,6 +300,8 @@ class IterationLoop:
             if done:
                 task += f"\nResumed after an interruption. Already done (do not redo): {done}. Continue from there."
         messages = await self._stream(team.work.run_stream(task=task, cancellation_token=self._stop_token), it, "work")
+        if BUDGET_STOP in (self._stop_message or ""):
+            return  # the measurement it owes is made on resume, with a larger budget
         if "stalled:" in (self._stop_message or "") and not ctx.cancel.is_set():
             messages += await self._playbook_takeover(it)
         self._fail_if_disk_full(it, messages)

@@ -30,6 +30,7 @@ class Team:
     debate: Any
     work: Any
     bound_tools: dict[str, list]
+    stop_work: Any = None  # ExternalTermination: the loop ends the work phase after the turn in flight (brain budget)
 
     @property
     def debater_names(self) -> list[str]:
@@ -64,7 +65,7 @@ def make_selector(names: Sequence[str]):
 def build_team(ctx: RunContext, specialists: dict[str, Specialist], manager_client: Any, selector_client: Any,
                debate_rounds: int = 1) -> Team:
     from autogen_agentchat.agents import AssistantAgent
-    from autogen_agentchat.conditions import MaxMessageTermination, TextMentionTermination
+    from autogen_agentchat.conditions import ExternalTermination, MaxMessageTermination, TextMentionTermination
     from autogen_agentchat.teams import RoundRobinGroupChat, SelectorGroupChat
     from autogen_core.model_context import BufferedChatCompletionContext
 
@@ -87,11 +88,12 @@ def build_team(ctx: RunContext, specialists: dict[str, Specialist], manager_clie
         )
     debate = RoundRobinGroupChat(debaters, name="Debate", description="The specialists debate the latest results.",
                                  max_turns=len(debaters) * debate_rounds)
+    stop_work = ExternalTermination()
     work = SelectorGroupChat(
         [manager.delegator, *workers.values()], model_client=selector_client,
         selector_func=make_selector(list(workers)), allow_repeated_speaker=True,
         termination_condition=TextMentionTermination("TERMINATE", sources=["Manager"])
-        | MaxMessageTermination(MAX_WORK_MESSAGES) | StallTermination(),
+        | MaxMessageTermination(MAX_WORK_MESSAGES) | StallTermination() | stop_work,
     )
     return Team(specialists=specialists, manager=manager, debaters=debaters, workers=workers, debate=debate,
-                work=work, bound_tools=bound)
+                work=work, bound_tools=bound, stop_work=stop_work)

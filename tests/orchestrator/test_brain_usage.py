@@ -10,7 +10,7 @@ import pytest
 from posttrain.run.usage import check_budget, parse_budget, usage_line
 from posttrain.tools.errors import ConfigError
 from tests.conftest import Recorded
-from tests.orchestrator.test_llm_brain_run import BENCH, PLAN_1, ScriptedTeam, read_jsonl
+from tests.orchestrator.test_llm_brain_run import BENCH, PLAN_1, ScriptedTeam, calls, read_jsonl
 
 
 def serve(loopback_server, script, *, usage: bool = True) -> None:
@@ -158,3 +158,44 @@ def test_the_offline_brain_costs_nothing_and_says_so():
     summary = UsageLedger().summary("offline", (0.0, 0.0), None)
     assert summary["offline"] and summary["total"]["tokens"] == 0
     assert usage_line(summary) == "brain: offline playbook, no model calls: costs nothing"
+
+
+@pytest.mark.slow
+def test_the_budget_reached_mid_work_finishes_the_step_then_stops_and_resume_goes_on(loopback_server, tmp_path,
+                                                                                      ray_cluster):
+    """The Librarian's work request is the one that crosses the budget (the server reports 1,000 tokens for it):
+    its step (techniques cited) finishes, the work phase stops after that turn, and nothing after it runs; a larger
+    budget resumes the same iteration's work, told what is already done."""
+    from posttrain.orchestrator import session
+
+    script = ScriptedTeam([[PLAN_1]])
+
+    def costly_librarian(request) -> Recorded:
+        reply = script(request)
+        tools = {t["function"]["name"] for t in json.loads(request.body).get("tools", [])}
+        if "find_techniques" in tools and json.loads(request.body)["messages"][-1]["role"] != "tool":
+            body = json.loads(reply.body)
+            body["usage"] = {"prompt_tokens": 900, "completion_tokens": 100, "total_tokens": 1000}
+            reply = Recorded(reply.status, json.dumps(body).encode())
+        return reply
+
+    serve(loopback_server, costly_librarian)
+    status, run_dir = start(loopback_server, tmp_path, brain_budget="800")
+    assert status == "budget"
+    state = json.loads((run_dir / "state.json").read_text())
+    current = state["ledger"]["iterations"][-1]
+    assert current["index"] == 1 and current["phase"] == "work" and current["techniques"]  # the step finished
+    assert current["dataset"] is None and current["training"] is None  # and nothing after it ran
+    lines = read_jsonl(run_dir / "transcript.jsonl")
+    assert not calls(lines, "find_training_data")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "budget" and "--brain-budget LARGER" in summary["reason"]
+
+    assert session.resume(str(run_dir), brain_budget="1M") == "max_iterations"
+    lines = read_jsonl(run_dir / "transcript.jsonl")
+    told = [line["content"] for line in lines if line["phase"] == "work" and line["source"] == "user"
+            and "Resumed after an interruption" in str(line["content"])]
+    assert told and "Already done (do not redo): techniques cited" in told[-1]
+    assert len(calls(lines, "launch_training")) == 1
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["iterations"][1]["scores"]  # the iteration was finished and measured after the resume
