@@ -35,6 +35,17 @@ def steps_for(epochs: float | None, rows: int, per_step: int, max_steps: int) ->
     return max(1, min(max_steps, math.ceil(epochs * rows / per_step)))
 
 
+def validation_fields(ctx: RunContext, plan) -> dict:
+    """SFT on the built rows trains until the build's validation split stops improving (its loss, and the
+    benchmark's scorer on greedy answers to its prompts); the plan's steps are then a cap. RFT trains on sampled
+    answers, which the split's rows are not: it runs its steps."""
+    dataset = ctx.iteration.dataset
+    held = dataset.splits.get("validation") if dataset else None
+    if plan.method != "sft" or not held:
+        return {}
+    return {"validation_dataset": held, "validation_scorer": ctx.benchmark.spec}
+
+
 def make_trainer_tools(ctx: RunContext) -> list[Callable]:
     from posttrain.run.ledger import Plan
     from posttrain.tools.data.rft import build_rft_dataset, items_from_dataset
@@ -64,7 +75,8 @@ def make_trainer_tools(ctx: RunContext) -> list[Callable]:
             steps = steps_for(plan.epochs, rows, batch, plan.max_steps)
             # batches are padded to their longest row, so the cap costs nothing: the model's context, within one
             # GPU's memory for a batch of full-length rows (2k tokens)
-            spec = SFTSpec(**common, max_steps=steps, batch_size=batch, max_length=min(size.max_positions, 2048))
+            spec = SFTSpec(**common, max_steps=steps, batch_size=batch, max_length=min(size.max_positions, 2048),
+                           **validation_fields(ctx, plan))
         else:
             probe = GRPOSpec(benchmark=ctx.benchmark.spec, base_model=model, dataset=dataset)
             steps = steps_for(plan.epochs, rows, probe.prompts_per_step, plan.max_steps)
