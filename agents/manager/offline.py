@@ -38,7 +38,7 @@ class Decision:
 
 def data_rows(facts: Facts) -> int:
     if facts.rows:
-        return facts.rows
+        return facts.rows + facts.held_out  # the same rows again: the build holds out the same validation rows
     if facts.has_generator and facts.n_eval:
         return GENERATOR_ROWS_PER_EVAL_ITEM * facts.n_eval
     return ALL_ROWS

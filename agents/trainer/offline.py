@@ -91,16 +91,17 @@ def validation_proposal(facts: Facts, evidence: str) -> Proposal | None:
     if first_step_best:
         lr = plan.learning_rate / PLATEAU_RATE_FACTOR
         return Proposal("Trainer", evidence, f"restart from the base model at lr {lr:g}", rank=3,
-                        changes={"learning_rate": lr, "init_from": "base", "method": "sft"},
+                        changes={"learning_rate": lr, "init_from": "base", "method": "sft", "epochs": plan.epochs},
                         why=f"{shown}: the first validation was the best, the rate overshoots")
     if facts.still_improving:
         return Proposal("Trainer", evidence, "continue SFT from the latest checkpoint at the same rate", rank=2,
-                        changes={"method": "sft", "init_from": "latest", "learning_rate": plan.learning_rate},
+                        changes={"method": "sft", "init_from": "latest", "learning_rate": plan.learning_rate,
+                                 "epochs": plan.epochs},
                         why=f"{shown}: validation still improved when the run reached its cap")
     lr = plan.learning_rate / PLATEAU_RATE_FACTOR
     if lr >= LOWEST_RATE_SHARE * sft_learning_rate(facts.size):
         return Proposal("Trainer", evidence, f"continue SFT from the best validated weights at lr {lr:g}", rank=2,
-                        changes={"method": "sft", "init_from": "latest", "learning_rate": lr},
+                        changes={"method": "sft", "init_from": "latest", "learning_rate": lr, "epochs": plan.epochs},
                         why=f"{shown}, then no gain: a plateau at a constant rate is that rate's noise floor")
     return Proposal("Trainer", evidence, "validation plateaued after the rate was annealed: change the method or "
                     "the data rather than train longer", rank=1)

@@ -115,6 +115,11 @@ class Facts:
         return self.last.dataset.n_rows if (self.last and self.last.dataset) else None
 
     @property
+    def held_out(self) -> int:
+        """Rows the last build held out as its validation split (not in `rows`)."""
+        return self.last.dataset.counts.get("validation", 0) if (self.last and self.last.dataset) else 0
+
+    @property
     def finding_kinds(self) -> set[str]:
         training = self.last.training if self.last else None
         return {f.kind for f in training.findings} if training else set()

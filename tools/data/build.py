@@ -310,7 +310,7 @@ def build_dataset(
     if spec.test_size:
         log.counts |= {"train": len(train), "test": len(test)}
         log.steps.append(f"split off {spec.test_size:.0%} as the test split")
-    train, validation = split_validation(train, spec.validation_rows, seed=spec.seed)
+    train, validation = split_validation(train, spec.validation_rows)
     if validation:
         log.counts |= {"train": len(train), "validation": len(validation)}
         log.steps.append(f"held out {len(validation)} training rows as the validation split (decontaminated like "

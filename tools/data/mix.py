@@ -4,6 +4,8 @@
 >>> upsample(rows_b, 3.0)                                                 # every row three times
 """
 
+import hashlib
+import json
 import random
 from typing import Any
 
@@ -73,12 +75,14 @@ def validation_count(n_rows: int, wanted: int) -> int:
     return n if n >= VALIDATION_MIN_ROWS else 0
 
 
-def split_validation(rows: list[Row], wanted: int, *, seed: int = 0) -> tuple[list[Row], list[Row]]:
-    """Seeded (train, validation) split of training rows; `validation_count` decides the size."""
+def split_validation(rows: list[Row], wanted: int) -> tuple[list[Row], list[Row]]:
+    """(train, validation) split of training rows; `validation_count` decides the size. A row is held out by the
+    hash of its content, not by a seed or its position: the same rows give the same split in every build, so a
+    row validated in one iteration is never trained on in the next (each iteration rebuilds with its own seed)."""
     n = validation_count(len(rows), wanted)
     if not n:
         return rows, []
-    order = list(range(len(rows)))
-    random.Random(f"validation-{seed}").shuffle(order)
-    held = set(order[:n])
+    ranked = sorted(range(len(rows)), key=lambda i: hashlib.sha1(
+        json.dumps(rows[i], sort_keys=True, default=str).encode()).hexdigest())
+    held = set(ranked[:n])
     return [r for i, r in enumerate(rows) if i not in held], [r for i, r in enumerate(rows) if i in held]
