@@ -38,8 +38,10 @@ def run_team(goal: str, files, run_dir: Path, iterations: int) -> dict:
     best_it = summary["best"]["iteration"]
     record = next(it for it in state["ledger"]["iterations"] if it["index"] == best_it)
     plans = [{"method": (it.get("plan") or {}).get("method"), "learning_rate": (it.get("plan") or {}).get(
-        "learning_rate"), "steps": (it.get("training") or {}).get("steps"), "score": it.get("score"),
-        "findings": it.get("findings")} for it in summary["iterations"][1:]]
+        "learning_rate"), "init_from": (it.get("plan") or {}).get("init_from"),
+        "steps": (it.get("training") or {}).get("steps"), "score": next(iter(it.get("scores", {}).values()), None),
+        "findings": it.get("findings"), "decision": it.get("decision"), "duration_s": it.get("duration_s")}
+        for it in summary["iterations"][1:]]
     return {"exit_code": done.returncode, "wall_s": round(wall, 1), "score": summary["best"]["score"],
             "best_iteration": best_it, "report": record["evaluation"]["report"], "iterations": plans,
             "stderr_tail": done.stderr[-600:] if done.returncode else ""}
@@ -55,31 +57,33 @@ def hand_data(run_dir: Path, out: Path) -> tuple[Path, int]:
     return out, len(rows)
 
 
-def run_hand(base_model: str, data: Path, bench: str, out: Path) -> dict:
+def run_hand(base_model: str, data: Path, bench: str, out: Path, steps: int = HAND_STEPS) -> dict:
     from posttrain.tools.evaluation import evaluate_model
     from posttrain.tools.training import SFTSpec, run_training
     from posttrain.tools.training.sizing import model_size, sft_learning_rate
 
     started = time.monotonic()
     lr = sft_learning_rate(model_size(base_model))
-    result = run_training(SFTSpec(base_model=base_model, dataset=str(data), max_steps=HAND_STEPS,
+    result = run_training(SFTSpec(base_model=base_model, dataset=str(data), max_steps=steps,
                                   batch_size=HAND_BATCH, learning_rate=lr), out / "train", project="hand",
                           run_name=out.name)
     report = evaluate_model(result.checkpoint, bench, out / "eval")
-    return {"wall_s": round(time.monotonic() - started, 1), "score": report.score, "steps": HAND_STEPS,
+    return {"wall_s": round(time.monotonic() - started, 1), "score": report.score, "steps": steps,
             "learning_rate": lr, "report": str(out / "eval" / f"{report.name}.json")}
 
 
-def compare_one(name: str, work: Path, iterations: int) -> dict:
+def compare_one(name: str, work: Path, iterations: int = 2, n_train: int = 560, hand_steps: int = HAND_STEPS) -> dict:
+    """Team then hand recipe on task `name`; the paired test is team minus hand on the same eval items."""
     sys.path.insert(0, str(ROOT))
     from tests.fixtures.tasks.small_tasks import GOALS, write_small_task
 
     from posttrain.tools.evaluation import compare_reports
 
-    files = write_small_task(name, work / f"{name}-task", n_train=560, n_eval=150, seed=0)
+    files = write_small_task(name, work / f"{name}-task", n_train=n_train, n_eval=150, seed=0)
     team = run_team(GOALS[name], files, work / f"{name}-team", iterations)
     data, rows = hand_data(work / f"{name}-team", work / f"{name}-hand.jsonl")
-    hand = run_hand(str(work / f"{name}-team" / "base-model"), data, str(files.eval), work / f"{name}-hand")
+    hand = run_hand(str(work / f"{name}-team" / "base-model"), data, str(files.eval), work / f"{name}-hand",
+                    steps=hand_steps)
     c = compare_reports(hand["report"], team["report"])
     return {"rows": rows, "team": team, "hand": hand,
             "team_minus_hand": {"diff": c.diff, "ci95": list(c.ci95), "p_value": c.p_value,
