@@ -85,7 +85,7 @@ def default_plan(facts: Facts, seed: int) -> Plan:
         # Nothing to reinforce yet (no right answer sampled) or nothing fits: SFT's dense signal is the only one.
         epochs = (last.plan.epochs or first_epochs(facts)) * 2 if (last and last.plan and last.plan.epochs) \
             else first_epochs(facts)
-        if not facts.size.pretrained:
+        if not facts.size.pretrained and facts.validation:
             epochs = sft_pass_cap(facts)  # a cap: the validation split decides how many passes help
         if not facts.trained_methods:
             why = "no trained model yet: supervised fine-tuning first"
