@@ -98,7 +98,8 @@ class Facts:
     def validation(self) -> dict[str, float]:
         """The last run's validation numbers (`result.summarize_validation`); empty when it had no split."""
         training = self.last.training if self.last else None
-        return {k: v for k, v in (training.summary if training else {}).items() if "val" in k}
+        summary = training.summary if training else {}
+        return {k: v for k, v in summary.items() if k.startswith("val") or "_val_" in k}  # not the eval_ keys
 
     @property
     def solves_some(self) -> bool:
