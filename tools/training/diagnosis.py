@@ -143,7 +143,7 @@ def _loss_plateau(loss: list[tuple[int, float]]) -> list[Finding]:
     return []
 
 
-# Validation that fell by less than this share of its first value did not learn what the held-out rows test.
+# Validation whose loss moved (fell or rose) by less than this share of its first value did not learn at all.
 VALIDATION_BARELY_MOVED = 0.02
 # Validation loss this far above its best while the training loss kept falling is memorisation, not noise.
 OVERFIT_RISE = 0.1
@@ -161,7 +161,8 @@ def _validation_findings(metrics: list[dict]) -> list[Finding]:
     shown = f"validation loss {first:.4g} -> best {best:.4g} at step {best_step} -> {losses[-1][1]:.4g} at step " \
             f"{losses[-1][0]}" + (f"; validation score best {max(v for _, v in scores):.3f}" if scores else "")
     findings = []
-    moved = first - best > VALIDATION_BARELY_MOVED * abs(first) or (scores and max(v for _, v in scores) > scores[0][1])
+    spread = max(v for _, v in losses) - best  # fell or rose: either way the rate moved the model
+    moved = spread > VALIDATION_BARELY_MOVED * abs(first) or bool(scores and max(v for _, v in scores) > scores[0][1])
     if not moved:
         findings.append(Finding(kind="no_learning", severity="error", evidence=f"{shown}: it barely moved",
                                 fix="raise learning_rate (3x), check labels are not all masked"))
