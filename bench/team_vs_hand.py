@@ -95,6 +95,8 @@ def main() -> None:
     parser.add_argument("--out", required=True, help="JSON file to write")
     parser.add_argument("--only", action="append", help="run only these tasks (repeatable)")
     parser.add_argument("--max-iterations", type=int, default=2, help="the team's iterations")
+    parser.add_argument("--n-train", type=int, default=560, help="training rows per task")
+    parser.add_argument("--hand-steps", type=int, default=HAND_STEPS, help="the hand recipe's SFT steps")
     options = parser.parse_args()
     from tests.fixtures.tasks.small_tasks import SMALL_TASKS
 
@@ -103,11 +105,11 @@ def main() -> None:
     for name in SMALL_TASKS:
         if options.only and name not in options.only:
             continue
-        results[name] = compare_one(name, work, options.max_iterations)
+        results[name] = compare_one(name, work, options.max_iterations, options.n_train, options.hand_steps)
         print(name, json.dumps(results[name])[:600], flush=True)  # noqa: T201 - a script's progress
         record = {"date": str(date.today()), "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   "machine": f"{platform.machine()} CPU, 2 cores shared with other work (load varies)",
-                  "work_dir": str(work), "hand_recipe": f"SFT {HAND_STEPS} steps, batch {HAND_BATCH}, cosine",
+                  "work_dir": str(work), "hand_recipe": f"SFT {options.hand_steps} steps, batch {HAND_BATCH}, cosine",
                   "tasks": results}
         Path(options.out).parent.mkdir(parents=True, exist_ok=True)
         Path(options.out).write_text(json.dumps(record, indent=2))

@@ -23,9 +23,10 @@ from transformers import TrainerCallback
 # (progress slows on a log-step scale), so a long run is not cut by the fixed window that suits a short one.
 PATIENCE_EVALS = 5
 PATIENCE_SHARE = 0.25
-# A validation loss has improved when it fell by more than this share of the best: smaller gains would need
-# hundreds of evaluations to matter, and chasing them spends the budget on nothing the score can show.
-MIN_LOSS_GAIN = 0.005
+# A validation loss has improved when it fell by more than this share of the *first* validation loss (the scale
+# of what there was to learn). Measured against the current best instead, a loss creeping towards 0 on data the model
+# already answers would count as progress forever, and the run would go to its cap for gains no score can show.
+MIN_LOSS_GAIN = 0.01
 # Validation may take this share of the run's compute. Counted in sequence forward passes, so the interval is the
 # same on every machine and a run is reproducible: a validation is one forward over the held-out rows (the loss)
 # plus one decoding step per answer token per prompt (the score); a training step is a forward and a backward
@@ -85,6 +86,7 @@ class ValidationStop(TrainerCallback):
         self.last_gain_step = 0
         self.best: tuple[float, float] | None = None  # (score or 0, loss) of the kept weights
         self.lowest_loss = math.inf
+        self.first_loss: float | None = None
         self.best_step: int | None = None
         self.best_weights: dict | None = None
         self.history: list[tuple[int, float | None, float]] = []
@@ -102,10 +104,12 @@ class ValidationStop(TrainerCallback):
 
         loss = float((metrics or {}).get("eval_loss", math.nan))
         score = greedy_accuracy(model, self.tokenizer, self.bench, self.items) if self.bench else None
+        if self.first_loss is None and math.isfinite(loss):
+            self.first_loss = loss
         better = self._better(score, loss)
         # patience counts validations where nothing improved: a new best score, or a new lowest loss (a small
         # split's score moves by whole items, so the loss carries the trend between them)
-        improved = better or (math.isfinite(loss) and loss < self.lowest_loss * (1 - MIN_LOSS_GAIN))
+        improved = better or (math.isfinite(loss) and loss < self.lowest_loss - self._min_gain())
         self.lowest_loss = min(self.lowest_loss, loss) if math.isfinite(loss) else self.lowest_loss
         if better:
             self.best, self.best_step = (score or 0.0, loss), state.global_step
@@ -132,7 +136,10 @@ class ValidationStop(TrainerCallback):
         best_score, best_loss = self.best
         if score is not None and score != best_score:
             return score > best_score
-        return math.isfinite(loss) and loss < best_loss * (1 - MIN_LOSS_GAIN)
+        return math.isfinite(loss) and loss < best_loss - self._min_gain()
+
+    def _min_gain(self) -> float:
+        return MIN_LOSS_GAIN * abs(self.first_loss or 0.0)
 
     def _patience_ran_out(self, step: int) -> bool:
         since = [s for s, _, _ in self.history if s > self.last_gain_step]

@@ -91,3 +91,38 @@ def test_curve_rule_still_sees_a_real_plateau_at_a_constant_rate():
     rows = [{"step": s, "loss": 3.0 - min(s, 100) / 50, "learning_rate": 3e-3} for s in range(10, 310, 10)]
     assert summarize(rows)["late_improvement"] < 0.05
     assert "plateau" in {f.kind for f in diagnose(rows)}
+
+
+class _Stream:
+    def __init__(self):
+        self.rows = []
+
+    def write(self, row):
+        self.rows.append(row)
+
+
+def test_patience_needs_both_validations_and_a_share_of_the_steps():
+    from types import SimpleNamespace
+
+    from transformers import TrainerControl
+
+    from posttrain.tools.training.convergence import ValidationStop
+
+    model = torch.nn.Linear(2, 1)
+    stop = ValidationStop(_Stream(), None, [], scorer=None, batch_size=64, n_rows=50)
+    control = TrainerControl()
+    # 2.0 at step 1000 is the best; later losses within 1% of the first loss (0.03) are no gain
+    for step, loss in [(500, 3.0), (1000, 2.0)] + [(1000 + 10 * k, 1.98) for k in range(1, 6)]:
+        with torch.no_grad():
+            model.weight.fill_(step)
+        stop.on_evaluate(None, SimpleNamespace(global_step=step), control, metrics={"eval_loss": loss}, model=model)
+        if control.should_training_stop:
+            break
+    assert not control.should_training_stop  # 5 flat validations, but 50 steps < a quarter of 1,050
+    stop.on_evaluate(None, SimpleNamespace(global_step=1300), control, metrics={"eval_loss": 1.98}, model=model)
+    assert not control.should_training_stop  # 300 steps < a quarter of 1,300
+    stop.on_evaluate(None, SimpleNamespace(global_step=1400), control, metrics={"eval_loss": 1.98}, model=model)
+    assert control.should_training_stop and stop.best_step == 1000
+    stop.on_train_end(None, SimpleNamespace(global_step=1400), control, model=model)
+    assert model.weight[0, 0].item() == 1000  # the step-1000 weights, not the last
+    assert stop.stream.rows[-1] == {"step": 1400, "val_best_step": 1000, "val_stopped_early": True}
