@@ -43,7 +43,19 @@ def validation_fields(ctx: RunContext, plan) -> dict:
     held = dataset.splits.get("validation") if dataset else None
     if plan.method != "sft" or not held:
         return {}
-    return {"validation_dataset": held, "validation_scorer": ctx.benchmark.spec}
+    return {"validation_dataset": held, "validation_scorer": ctx.benchmark.spec,
+            "time_budget_s": budget_share_s(ctx)}
+
+
+def budget_share_s(ctx: RunContext) -> float | None:
+    """A run that trains until validation stops improving has no length of its own: it gets an even share of the
+    time left per iteration still to run (None without a budget); one that stops early leaves the rest to later
+    iterations."""
+    remaining = ctx.remaining_s()
+    if remaining is None:
+        return None
+    done = len([it for it in ctx.ledger.completed() if it.index > 0])
+    return remaining / max(1, ctx.config.max_iterations - done)
 
 
 def make_trainer_tools(ctx: RunContext) -> list[Callable]:
@@ -75,8 +87,8 @@ def make_trainer_tools(ctx: RunContext) -> list[Callable]:
             steps = steps_for(plan.epochs, rows, batch, plan.max_steps)
             # batches are padded to their longest row, so the cap costs nothing: the model's context, within one
             # GPU's memory for a batch of full-length rows (2k tokens)
-            spec = SFTSpec(**common, max_steps=steps, batch_size=batch, max_length=min(size.max_positions, 2048),
-                           **validation_fields(ctx, plan))
+            spec = SFTSpec(**{**common, **validation_fields(ctx, plan)}, max_steps=steps, batch_size=batch,
+                           max_length=min(size.max_positions, 2048))
         else:
             probe = GRPOSpec(benchmark=ctx.benchmark.spec, base_model=model, dataset=dataset)
             steps = steps_for(plan.epochs, rows, probe.prompts_per_step, plan.max_steps)

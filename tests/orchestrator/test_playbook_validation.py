@@ -49,3 +49,13 @@ def test_annealed_plateau_hands_over_to_the_catalogue(tmp_path):
     # already at a ninth of the measured rate (3e-3 for this width): no further reduction, the default applies
     plan = next_iteration(ctx, validated(0.30, stopped_early=True, lr=3e-3 / 9 * 0.9)).plan
     assert plan.learning_rate != pytest.approx(3e-3 / 9 * 0.9 / 3)
+
+
+def test_a_converging_run_gets_its_iterations_share_of_the_budget(tmp_path):
+    from posttrain.agents.trainer.tools import budget_share_s
+
+    ctx = make_ctx(tmp_path, budget="30m")  # 3 iterations, none done: a third each
+    assert budget_share_s(ctx) == pytest.approx(600, abs=5)
+    ctx.ledger.iterations.append(validated(0.3, stopped_early=True))  # one done: half of what is left each
+    assert budget_share_s(ctx) == pytest.approx(900, abs=5)
+    assert budget_share_s(make_ctx(tmp_path / "none")) is None
