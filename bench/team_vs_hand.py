@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 
@@ -75,9 +75,8 @@ def run_hand(base_model: str, data: Path, bench: str, out: Path, steps: int = HA
 def compare_one(name: str, work: Path, iterations: int = 2, n_train: int = 560, hand_steps: int = HAND_STEPS) -> dict:
     """Team then hand recipe on task `name`; the paired test is team minus hand on the same eval items."""
     sys.path.insert(0, str(ROOT))
-    from tests.fixtures.tasks.small_tasks import GOALS, write_small_task
-
     from posttrain.tools.evaluation import compare_reports
+    from tests.fixtures.tasks.small_tasks import GOALS, write_small_task
 
     files = write_small_task(name, work / f"{name}-task", n_train=n_train, n_eval=150, seed=0)
     team = run_team(GOALS[name], files, work / f"{name}-team", iterations)
@@ -107,7 +106,7 @@ def main() -> None:
             continue
         results[name] = compare_one(name, work, options.max_iterations, options.n_train, options.hand_steps)
         print(name, json.dumps(results[name])[:600], flush=True)  # noqa: T201 - a script's progress
-        record = {"date": str(date.today()), "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        record = {"date": str(date.today()), "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                   "machine": f"{platform.machine()} CPU, 2 cores shared with other work (load varies)",
                   "work_dir": str(work), "hand_recipe": f"SFT {options.hand_steps} steps, batch {HAND_BATCH}, cosine",
                   "tasks": results}

@@ -68,7 +68,8 @@ def validation_items(path: str | Path, tokenizer) -> list:
 class ValidationStop(TrainerCallback):
     """Validate every few steps (loss from the trainer's `eval_dataset`, score by greedy generation), keep the best
     trainable weights in memory, stop after `PATIENCE_EVALS` validations and `PATIENCE_SHARE` of the steps without
-    improvement (neither a better score nor a lower loss) (`patience=False`: never stop early, still restore the best), restore the best at the end.
+    improvement (neither a better score nor a lower loss; `patience=False` never stops early), and restore the best
+    weights at the end.
 
     Best = highest validation score, ties broken by the lower loss (the score is what the benchmark measures; the
     loss still moves while the score sits at 0). Without a scorer, the lowest loss."""
