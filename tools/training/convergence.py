@@ -27,10 +27,11 @@ PATIENCE_SHARE = 0.25
 # of what there was to learn). Measured against the current best instead, a loss creeping towards 0 on data the model
 # already answers would count as progress forever, and the run would go to its cap for gains no score can show.
 MIN_LOSS_GAIN = 0.01
-# Validation may take this share of the run's compute. Counted in sequence forward passes, so the interval is the
-# same on every machine and a run is reproducible: a validation is one forward over the held-out rows (the loss)
-# plus one decoding step per answer token per prompt (the score); a training step is a forward and a backward
-# (about 3 forwards) over the batch.
+# Validation may take this share of the run's compute. Counted in tokens processed, so the interval is the same on
+# every machine and a run is reproducible: a validation runs each held-out row forward once (the loss) and each
+# prompt and answer token once more (greedy generation with a cache), about two forwards per row; a training step
+# is a forward and a backward (about 3 forwards) over the batch. Decoding's per-token latency is not counted, so on
+# a small model the wall-clock share is higher than this.
 EVAL_COMPUTE_SHARE = 0.2
 # Never more often than the metrics are logged (the default logging interval).
 MIN_EVAL_STEPS = 10
@@ -82,7 +83,7 @@ class ValidationStop(TrainerCallback):
             from posttrain.tools.evaluation import get_benchmark
 
             self.bench = get_benchmark(scorer)
-        self.interval = eval_interval(n_rows, len(items), self.bench.max_new_tokens if self.bench else 0, batch_size)
+        self.interval = eval_interval(n_rows, len(items) if self.bench else 0, batch_size)
         self.last_eval_step = 0
         self.last_gain_step = 0
         self.best: tuple[float, float] | None = None  # (score or 0, loss) of the kept weights
@@ -153,9 +154,9 @@ class ValidationStop(TrainerCallback):
                            "val_stopped_early": self.stopped_early})
 
 
-def eval_interval(n_rows: int, n_prompts: int, answer_tokens: int, batch_size: int) -> int:
+def eval_interval(n_rows: int, n_prompts: int, batch_size: int) -> int:
     """Steps between validations so that validation costs `EVAL_COMPUTE_SHARE` of the run (see the constant)."""
-    validation = n_rows + n_prompts * answer_tokens
+    validation = n_rows + n_prompts
     return max(MIN_EVAL_STEPS, math.ceil(validation / (EVAL_COMPUTE_SHARE * 3 * batch_size)))
 
 
