@@ -55,7 +55,9 @@ def request(ctx: RunContext) -> str | None:
     arms = it.ablation.arms[1:] if it.ablation else []
     beside = "; beside it, as concurrent arms: " + ", ".join(f"{a.name} ({a.proposed_by})" for a in arms) if arms \
         else ""
-    return f"run {it.plan.describe()}{beside}."
+    held = it.dataset.splits.get("validation") if it.plan.method == "sft" else None
+    until = ", until the validation split stops improving (the passes are a cap)" if held else ""
+    return f"run {it.plan.describe()}{until}{beside}."
 
 
 def work(ctx: RunContext) -> list[tuple[str, dict]]:
