@@ -10,7 +10,7 @@ be delegated to exactly like the Librarian does::
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
@@ -50,7 +50,6 @@ class Specialist:
     """True for the five built-in roles."""
     origin: str = "builtin"
     """Where it came from: "builtin", a module:factory spec, a file path, or an entry point."""
-    extra: dict = field(default_factory=dict)
 
     def all_tools(self, ctx: "RunContext | None") -> list[Callable]:
         bound = list(self.bind_tools(ctx)) if (self.bind_tools and ctx is not None) else []

@@ -24,6 +24,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+
 MARK = "POSTTRAIN_SOAK_MARK"
 TEAM_GOAL = "Teach the base model 2-digit addition"
 
@@ -167,7 +168,7 @@ def main() -> None:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text + "\n")
-    print(json.dumps({k: payload[k] for k in ("failed_runs", "leftover_processes", "leftover_open_files",
+    print(json.dumps({k: payload[k] for k in ("failed_runs", "leftover_processes", "leftover_open_files",  # noqa: T201
                                              "per_run_disk_bytes", "wall_s")}, indent=2))
     if args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)

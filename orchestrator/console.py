@@ -194,6 +194,8 @@ class ConsoleView:
                   + (f" (iteration {item.best_iteration})" if item.best_iteration else ""))
         if item.best_checkpoint:
             self._say(Text(f"best checkpoint: {item.best_checkpoint}"))
+        if item.brain_usage:
+            self._say(Text(item.brain_usage))
         self._say(Text(f"review: posttrain transcript show {item.run_dir} --debate-only"))
         self._say(Text(f"report: posttrain report {item.run_dir}"))
         self._say(Text(f"dashboard (curves, team scores): posttrain dashboard {item.run_dir}"))

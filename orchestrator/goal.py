@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from posttrain.run.config import parse_duration
 from posttrain.run.objective import GoalReading, Objective
 from posttrain.tools.errors import ConfigError
 
@@ -254,21 +255,12 @@ def _apply_flags(draft: _Draft, *, benchmark, base_model, target, time_budget, t
             raise ConfigError(f"--target {target} is not a score between 0 and 1; fix: e.g. --target 0.3 for 30%")
         put("target", float(target), "--target")
     if time_budget is not None:
-        put("time_budget_s", _parse_duration(time_budget), f"--time-budget {time_budget}")
+        put("time_budget_s", parse_duration(time_budget), f"--time-budget {time_budget}")
         draft.values.pop("compute_note", None)
     if train_data:
         put("train_data", list(train_data), "--train-data")
     if teacher is not None:
         put("teacher", teacher.strip(), "--teacher")
-
-
-def _parse_duration(text: str) -> float:
-    # parse_duration moves from orchestrator/config.py to posttrain/run/config.py; accept either home
-    try:
-        from posttrain.run.config import parse_duration
-    except ImportError:
-        from posttrain.orchestrator.config import parse_duration
-    return parse_duration(text)
 
 
 _LABELS = {"benchmark": "benchmark", "base_model": "base model", "target": "target", "start_score": "start score",
@@ -337,7 +329,7 @@ async def read_goal_with_model(goal: str, model_client: Any, **flags: Any) -> Ob
         reading = await _ask_model(goal, model_client)
         _check(reading, goal)
     except Exception as exc:  # any model failure (network, bad JSON, bad spec) falls back to the rules
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        reason = str(exc).splitlines()[0].split("; check the endpoint")[0][:200] if str(exc) else type(exc).__name__
         objective = read_goal(goal, **flags)
         objective.reading.append(f"the model's reading was rejected ({reason}); read by rules instead")
         return objective
@@ -371,7 +363,9 @@ async def _ask_model(goal: str, client: Any) -> GoalReading:
     try:
         return GoalReading.model_validate_json(text)
     except ValidationError as exc:
-        raise ValueError(f"its answer is not the JSON asked for: {exc.errors()[0]['msg']}") from exc
+        kind = "json_schema" if json_output is GoalReading else "json_object" if json_output else None
+        ignored = f" (the server ignored response_format {kind})" if kind and not text.startswith("{") else ""
+        raise ValueError(f"its answer is not the JSON asked for{ignored}: {exc.errors()[0]['msg']}") from exc
 
 
 def _check(reading: GoalReading, goal: str) -> None:

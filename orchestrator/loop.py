@@ -29,14 +29,16 @@ from posttrain.tools.errors import PosttrainError
 
 class IterationLoop:
     def __init__(self, ctx: RunContext, team: Team, writer: TranscriptWriter, approve=None,
-                 team_state: dict | None = None):
+                 team_state: dict | None = None, meter=None):
         self.ctx = ctx
+        self.meter = meter  # the brain's BrainMeter: tokens and the --brain-budget
         self.team = team
         self.writer = writer
         self.approve = approve  # callable(plan_text) -> bool, when the user asked to approve plans
         self.status = "running"
         self.reason: str | None = None  # one line: why the run is blocked or failed
         self._team_state = team_state  # the work team's state at the last phase boundary
+        self._stop_message: str | None = None  # why the last team run stopped (TaskResult.stop_reason)
         from autogen_core import CancellationToken
 
         self._stop_token = CancellationToken()  # passed to every team run, so `stop()` ends the turn in flight
@@ -125,9 +127,13 @@ class IterationLoop:
         await self.checkpoint(step=step)
         best, where = ctx.ledger.best()
         base = ctx.ledger.baseline
+        from posttrain.run.usage import run_usage_summary, usage_line
+
         ctx.bus.publish(RunFinished(status=self.status, baseline=base.score if base else None,
                                     best=best.score if best else None, best_iteration=where if best else None,
-                                    best_checkpoint=ctx.ledger.best_checkpoint(), run_dir=str(ctx.workspace.root)))
+                                    best_checkpoint=ctx.ledger.best_checkpoint(), run_dir=str(ctx.workspace.root),
+                                    reason=self.reason,
+                                    brain_usage=usage_line(run_usage_summary(ctx.ledger.brain_usage, ctx.config))))
 
     def _stop_reason(self) -> str | None:
         ctx, ledger = self.ctx, self.ctx.ledger
@@ -141,6 +147,8 @@ class IterationLoop:
             return "goal_met"
         if next_index > ctx.config.max_iterations:
             return "max_iterations"
+        if self._over_brain_budget():
+            return "budget"
         remaining = ctx.remaining_s()
         if next_index > 0 and remaining is not None and remaining <= 0:
             return "budget_exhausted"
@@ -159,7 +167,17 @@ class IterationLoop:
             await self._debate(it)
             it.phase = "work"
             await self.checkpoint()
-        if self.approve and it.index > 0 and not self.approve(it.decision):
+            if self._over_brain_budget():  # the debate was the step in flight: saved, stop before the work
+                self.status = "budget"
+                await self.checkpoint()
+                return False
+        answer = self.approve(it.decision) if self.approve and it.index > 0 else True
+        if isinstance(answer, str):  # approved, with a message for the next debate
+            from posttrain.run.steering import add_message
+
+            add_message(self.ctx.workspace.root, answer, source="approve")
+            self.ctx.bus.publish(Notice(level="info", text=f"noted for the next debate: {answer}"))
+        if not answer:
             self.status = "stopped"
             self.ctx.bus.publish(Notice(level="warning", text="plan rejected: state saved; `posttrain resume` asks again"))
             return False
@@ -176,12 +194,24 @@ class IterationLoop:
         self.ctx.bus.publish(IterationFinished(iteration=it.index, duration_s=it.duration_s))
         return True
 
+    def _over_brain_budget(self) -> bool:
+        """At the --brain-budget: the reason in one line, resumable with a larger budget."""
+        meter = self.meter
+        if meter is None or not meter.exhausted:
+            return False
+        self.reason = (f"brain budget reached: {meter.line().removeprefix('brain: ')}; continue with `posttrain "
+                       f"resume {self.ctx.workspace.root} --brain-budget LARGER`")
+        self.ctx.bus.publish(Notice(level="warning", text=self.reason))
+        return True
+
     async def _stream(self, stream, it: IterationRecord, phase: str) -> list[Any]:
         from autogen_agentchat.base import TaskResult
 
         messages = []
+        self._stop_message = None
         async for item in stream:
             if isinstance(item, TaskResult):
+                self._stop_message = item.stop_reason
                 continue
             self.ctx.bus.publish(AgentMessage(iteration=it.index, phase=phase, message=item))
             messages.append(item)
@@ -196,15 +226,18 @@ class IterationLoop:
         ctx, team = self.ctx, self.team
         ctx.bus.publish(IterationStarted(iteration=it.index, phase="debate"))
         await team.debate.reset()
-        task = self._debate_task(it)
+        task = [TextMessage(source="user", content=self._debate_task(it)), *self._steering(it)]
         stream = team.debate.run_stream(task=task, cancellation_token=self._stop_token)
         messages = await self._stream(stream, it, "debate")
         turns = [m for m in messages if isinstance(m, TextMessage) and m.source in team.debater_names]
         for turn in turns:
             it.debate[turn.source] = turn.content
-        # The Manager hears the debate (not the task again) and records its decision through a tool call; an
-        # invalid plan comes back to it as the validation error once (max_tool_iterations=2).
-        await self._stream(team.manager.decider.run_stream(task=turns, output_task_messages=False,
+        # The Manager hears the debate (not the task again), the person's steering and, near the brain budget, a
+        # note; it records its decision through a tool call; an invalid plan comes back to it as the validation
+        # error once (max_tool_iterations=2).
+        note = self.meter.budget_note() if self.meter else None
+        heard = [*turns, *self._steering(it), *([TextMessage(source="posttrain", content=note)] if note else [])]
+        await self._stream(team.manager.decider.run_stream(task=heard, output_task_messages=False,
                                                            cancellation_token=self._stop_token), it, "debate")
         if it.plan is None:
             from posttrain.agents.manager.ablation import detect_resources, plan_ablation
@@ -219,6 +252,22 @@ class IterationLoop:
             text = "the Manager recorded no valid decision; using the offline playbook's plan: " + decision.text
             ctx.bus.publish(Notice(level="warning", text=text))
             await self._stream(_said(team.manager.decider.name, text), it, "debate")
+
+    def _steering(self, it: IterationRecord) -> list:
+        """What the person said since the last debate (`posttrain steer`), as the user's turn; read once."""
+        from autogen_agentchat.messages import TextMessage
+
+        from posttrain.run.steering import read_messages
+
+        ledger = self.ctx.ledger
+        new = read_messages(self.ctx.workspace.root)[ledger.steering_read:]
+        if new:
+            ledger.steering_read += len(new)
+            it.steering += [m["text"] for m in new]
+            for m in new:
+                self.ctx.bus.publish(Notice(level="info", text=f"steering from the user: {m['text']}"))
+        return [TextMessage(source="user", content="The person running this team says (their word outranks any "
+                            f"specialist's): {text}") for text in it.steering]
 
     def _debate_task(self, it: IterationRecord) -> str:
         cfg, ctx = self.ctx.config, self.ctx
@@ -242,6 +291,14 @@ class IterationLoop:
             if done:
                 task += f"\nResumed after an interruption. Already done (do not redo): {done}. Continue from there."
         messages = await self._stream(team.work.run_stream(task=task, cancellation_token=self._stop_token), it, "work")
+        if "stalled:" in (self._stop_message or ""):
+            from posttrain.orchestrator.stall import stall_turns
+
+            turns = stall_turns()
+            ctx.bus.publish(Notice(level="warning", text=f"the brain made no progress for {turns} turns: the "
+                                   "iteration's work ends here, with the plan in force (the playbook's where the "
+                                   "brain recorded none) and the measurement it owes"))
+            it.decision = (it.decision + f" (The work stopped after {turns} turns without progress.)").strip()
         self._fail_if_disk_full(it, messages)
         for message in messages:  # plug-ins' last word, so their debate turns can quote their tools' results
             spec = team.specialists.get(getattr(message, "source", ""))

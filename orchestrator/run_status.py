@@ -62,6 +62,10 @@ class RunStatus(BaseModel):
     best_iteration: int | None = None
     best_checkpoint: str | None = None
     note: str | None = Field(None, description="A hint, e.g. how to continue a run that looks stopped.")
+    brain_usage: dict | None = Field(None, description="The brain's tokens per agent, iteration and run (live).")
+    brain_line: str | None = Field(None, description="The brain's tokens and cost, one line.")
+    steering: list[str] = Field(default_factory=list, description="What the person said (`posttrain steer`).")
+    steering_pending: int = Field(0, description="Messages not yet heard by a debate.")
 
 
 _EVENT = TypeAdapter(ev.RunEvent)
@@ -143,7 +147,23 @@ def run_status(run_dir: Path, now: float | None = None) -> RunStatus:
         status.note = f"continue with `posttrain resume {status.run}`"
     elif status.status == "blocked":
         status.note = f"continue with `posttrain resume {status.run} --train-data PATH|HUB_ID`"
+    elif status.status == "budget":
+        status.note = f"continue with `posttrain resume {status.run} --brain-budget LARGER`"
+    _brain_and_steering(status, run_dir, summary, state)
     return status
+
+
+def _brain_and_steering(status: RunStatus, run_dir: Path, summary: dict, state: dict) -> None:
+    """The brain's usage (live from brain_usage.json, else the last summary) and the steering messages."""
+    from posttrain.run.steering import read_messages
+    from posttrain.run.usage import usage_line
+
+    usage = _read_json(run_dir / "brain_usage.json") or summary.get("brain_usage")
+    if usage:
+        status.brain_usage, status.brain_line = usage, usage_line(usage)
+    said = read_messages(run_dir)
+    status.steering = [m["text"] for m in said]
+    status.steering_pending = max(0, len(said) - int((state.get("ledger") or {}).get("steering_read", 0)))
 
 
 def _task_line(state: TaskProgress, now: float) -> TaskLine:

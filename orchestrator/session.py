@@ -62,7 +62,7 @@ def materialize_base_model(name: str, folder: Path) -> Path:
 
 def read_objective(goal: str, *, brain: str, benchmark: str | None = None, base_model: str | None = None,
                    target: float | None = None, time_budget: str | None = None, train_data: list[str] = (),
-                   teacher: str | None = None):
+                   teacher: str | None = None, say=None):
     """The goal read into an `Objective`: by rules offline, by the brain's structured output with an LLM (falling
     back to the rules, and saying so, when its reading does not validate). Flags override the text."""
     from posttrain.orchestrator.brains import parse_brain
@@ -74,29 +74,48 @@ def read_objective(goal: str, *, brain: str, benchmark: str | None = None, base_
     if spec.kind == "offline":
         return read_goal(goal, **flags)
     from posttrain.orchestrator.brains import check_endpoint
-    from posttrain.orchestrator.brains.endpoints import api_key_for, build_endpoint_client
+    from posttrain.orchestrator.brains.endpoints import api_key_for, build_endpoint_client, retry_policy_from_env
+    from posttrain.orchestrator.brains.meter import BrainMeter
+    from posttrain.orchestrator.brains.metered import MeteredClient
 
     api_key_for(spec)
+    say = say or (lambda line: None)
+    say(f"probing the brain endpoint {spec.base_url or 'api.openai.com'} (up to 5 s)…")
     check_endpoint(spec)
+    # One reading is worth a short wait, not the run's bound per call (6 tries x 120 s): at most 2 tries, 90 s.
+    policy = retry_policy_from_env()
+    policy.max_tries, policy.deadline_s = min(policy.max_tries, 2), min(policy.deadline_s, GOAL_READING_S)
+    policy.timeout_s = min(policy.timeout_s, policy.deadline_s)
+    meter = BrainMeter(spec, bound_s=policy.deadline_s, say=say)
 
     async def ask():
-        client = build_endpoint_client(spec)
+        client = build_endpoint_client(spec, policy)
         try:
-            return await read_goal_with_model(goal, client, **flags)
+            return await read_goal_with_model(goal, MeteredClient(client, meter, "goal"), **flags)
         finally:
             await client.close()
 
-    return asyncio.run(ask())
+    objective = asyncio.run(ask())
+    objective.brain_usage = meter.usage.goal
+    return objective
+
+
+GOAL_READING_S = 90.0
 
 
 def configure(goal: str, *, brain: str, run_dir: str | None = None, **options: Any) -> RunConfig:
     """The run's config with the goal read: benchmark, base model, target and budget resolved."""
     from posttrain.run.config import slugify
+    from posttrain.run.usage import check_budget
     from posttrain.run.workspace import default_run_dir
 
-    reading = {k: options.pop(k, None) for k in ("benchmark", "base_model", "target", "time_budget", "teacher")}
+    reading = {k: options.pop(k, None) for k in ("benchmark", "base_model", "target", "time_budget", "teacher",
+                                                 "say")}
     reading["train_data"] = options.pop("train_data", None) or []
+    check_budget(brain, options.get("brain_budget"), options.get("brain_price"))  # before the brain is asked
     objective = read_objective(goal, brain=brain, **reading)
+    if objective.time_budget_s is None:
+        objective = with_default_budget(objective, options.get("max_iterations", 3))
     budget = f"{objective.time_budget_s:g}s" if objective.time_budget_s else None
     return RunConfig(goal=goal, brain=brain, benchmark=objective.benchmark, base_model=objective.base_model,
                      target=objective.target, time_budget=budget, train_data=objective.train_data,
@@ -104,16 +123,37 @@ def configure(goal: str, *, brain: str, run_dir: str | None = None, **options: A
                      run_dir=run_dir or str(default_run_dir(slugify(goal))), **options)
 
 
+# Without --time-budget a run still needs one, or plans are sized by epochs alone (750 LoRA steps = 16 minutes on two
+# CPU cores for one iteration of a 135M model). The default answers "how long would a person wait for a first result
+# on this machine": minutes on a laptop's CPU, an hour an iteration on a GPU. Pass --time-budget for anything else.
+DEFAULT_ITERATION_S = {"cpu": 10 * 60, "cuda": 60 * 60}
+
+
+def with_default_budget(objective, max_iterations: int):
+    """The objective with a time budget derived from the machine and the iterations, and the reading says how."""
+    # the NVIDIA driver's device list, not torch: reading the goal (and --dry-run) never imports torch
+    gpus = Path("/proc/driver/nvidia/gpus")
+    device = "cuda" if gpus.is_dir() and any(gpus.iterdir()) else "cpu"
+    per = DEFAULT_ITERATION_S[device]
+    total = per * max(1, max_iterations)
+    line = (f"time budget {total / 60:g} min: default, {per / 60:g} min per iteration on {device.upper()} × "
+            f"{max(1, max_iterations)} iterations (the baseline included); pass --time-budget to set it")
+    return objective.model_copy(update={"time_budget_s": float(total), "reading": [*objective.reading, line],
+                                        "compute_note": f"default: {per / 60:g} min per iteration on "
+                                                        f"{device.upper()}"})
+
+
 def first_plan(config: RunConfig, bench):
     """The plan the Manager's offline rule would make for iteration 1, without loading or training anything."""
     from posttrain.agents.manager.offline import default_plan
-    from posttrain.run.facts import Facts
+    from posttrain.run.facts import Facts, count_source_rows
 
     size = _size_without_loading(config.base_model)
     items = config.objective.benchmark_items if config.objective else None
     facts = Facts(size=size, n_eval=items, has_generator=bench.has_generator, verifiable=bench.answer_type != "code",
                   max_new_tokens=bench.max_new_tokens, baseline=None, best=None, last=None, trained_methods=[],
-                  remaining_s=config.time_budget_s, iterations_left=max(1, config.max_iterations))
+                  remaining_s=config.time_budget_s, iterations_left=max(1, config.max_iterations),
+                  source_rows=count_source_rows(tuple(config.train_data)))
     return default_plan(facts, config.seed + 1)
 
 
@@ -182,14 +222,22 @@ def prepare(config: RunConfig) -> Prepared:
     from posttrain.agents.specialist import builtin_factories
     from posttrain.orchestrator.brains import Brain, check_endpoint, parse_brain
     from posttrain.orchestrator.brains.endpoints import api_key_for
+    from posttrain.orchestrator.brains.meter import BrainMeter
     from posttrain.orchestrator.plugins import load_specialist
+    from posttrain.run.usage import check_budget, parse_budget, price_for
 
     benchmark = check_inputs(config)
+    check_budget(config.brain, config.brain_budget, config.brain_price)
     spec = parse_brain(config.brain)
+    context = config.brain_context
     if spec.kind != "offline":
         api_key_for(spec)
-        check_endpoint(spec)
-    brain = Brain(spec)
+        context = context or check_endpoint(spec)
+    budget = parse_budget(config.brain_budget) if config.brain_budget else None
+    meter = BrainMeter(spec, budget=budget, price=price_for(config.brain, config.brain_price), context_tokens=context)
+    if config.objective is not None and config.objective.brain_usage is not None:
+        meter.usage.goal = config.objective.brain_usage  # the goal reading's tokens join the run's count
+    brain = Brain(spec, meter)
     specialists = {name: factory(brain.client_for(name)) for name, factory in builtin_factories().items()}
     for agent_spec in config.agents:
         client = brain.client_for(None)
@@ -199,6 +247,9 @@ def prepare(config: RunConfig) -> Prepared:
         brain.adopt(client, specialist.name)
         specialists[specialist.name] = specialist
     brain.specialists.update(specialists)
+    from posttrain.tools.vllm_support import vllm_usable
+
+    vllm_usable()  # a vLLM TRL does not support is announced now, on the console, before stderr goes to run.log
     return Prepared(config=config, brain=brain, specialists=specialists, benchmark=benchmark)
 
 
@@ -229,7 +280,8 @@ async def execute(prepared: Prepared, workspace, base_model_path: str, state: di
 
     ctx.bus.subscribe(TeamTracker(ctx))  # each iteration's results into the run's Trackio project, run "team"
     set_current_run(ctx)
-    loop = IterationLoop(ctx, team, writer, approve=approve, team_state=state.get("work_team") if state else None)
+    loop = IterationLoop(ctx, team, writer, approve=approve, team_state=state.get("work_team") if state else None,
+                         meter=brain.meter)
     _stop_on_signals(loop)
     try:
         reading = config.objective.describe() if config.objective else ""
@@ -297,6 +349,18 @@ def _run(coro) -> str:
         raise KeyboardInterrupt from None
 
 
+def _check_larger_budget(run_dir: str, state: dict, config: RunConfig, given: str | None) -> None:
+    """A run stopped at its --brain-budget continues only with one it has not used up yet."""
+    from posttrain.run.ledger import Ledger
+    from posttrain.run.usage import parse_budget, price_for
+
+    used = Ledger.model_validate(state["ledger"]).brain_usage
+    if given and used.spent(parse_budget(given), price_for(config.brain, config.brain_price)) < 1.0:
+        return
+    raise ConfigError(f"run {run_dir} stopped at its brain budget ({state.get('reason') or config.brain_budget}); "
+                      "resume it with a larger --brain-budget")
+
+
 def start(config: RunConfig, console=None, approve=None) -> str:
     """Validate, create the run directory, and run to the end. Returns the final status."""
     from posttrain.run.workspace import RunWorkspace
@@ -311,15 +375,28 @@ def start(config: RunConfig, console=None, approve=None) -> str:
         return _run(execute(prepared, workspace, base, None, console, approve))
 
 
+def with_added_data(config: RunConfig, train_data: list[str], teacher: str | None) -> RunConfig:
+    """`config` with resume's --train-data appended and --teacher set, in the config and in its objective alike
+    (summary.json and the report show both: they must not disagree about the run's data)."""
+    data, teacher = [*config.train_data, *train_data], teacher or config.teacher
+    update: dict = {"train_data": data, "teacher": teacher}
+    if config.objective is not None:
+        added = [f"train data: {', '.join(train_data)} added on resume"] if train_data else []
+        added += [f"teacher: {teacher} set on resume"] if teacher != config.objective.teacher else []
+        update["objective"] = config.objective.model_copy(update={
+            "train_data": data, "teacher": teacher, "reading": [*config.objective.reading, *added]})
+    return config.model_copy(update=update)
+
+
 def resume(run_dir: str, console=None, approve=None, max_iterations: int | None = None,
            train_data: list[str] | None = None, teacher: str | None = None, agents: list[str] | None = None,
-           brain: str | None = None) -> str:
+           brain: str | None = None, brain_budget: str | None = None, brain_price: str | None = None) -> str:
     """Continue a stopped, blocked or killed run from its last checkpoint (a blocked run with the data it lacked).
     Plug-ins load only when `agents` (this command line's --agent) names the ones the run used."""
     from posttrain.orchestrator.plugins import check_resume_plugins
     from posttrain.run.ledger import Ledger
-    from posttrain.run.redact import seal
     from posttrain.run.workspace import RunWorkspace
+    from posttrain.tools.redact import seal
 
     workspace = RunWorkspace.open(run_dir)
     state = workspace.load_state()
@@ -327,13 +404,17 @@ def resume(run_dir: str, console=None, approve=None, max_iterations: int | None 
     check_resume_plugins(run_dir, config.agents, agents or [])  # never import what state.json names on its own
     if brain:  # e.g. a brain URL whose credentials were masked in state.json
         config = config.model_copy(update={"brain": seal(brain)})
+    if brain_budget or brain_price:
+        config = RunConfig.model_validate({**config.model_dump(), "brain_budget": brain_budget or config.brain_budget,
+                                           "brain_price": brain_price or config.brain_price})
+    if state.get("status") == "budget":
+        _check_larger_budget(run_dir, state, config, given=brain_budget)
     if max_iterations is not None:
         config = config.model_copy(update={"max_iterations": max_iterations})
     elif state.get("status") in ("goal_met", "max_iterations", "budget_exhausted"):
         raise ConfigError(f"run {run_dir} already finished ({state['status']}); pass --max-iterations N to extend it")
     if train_data or teacher:
-        config = config.model_copy(update={"train_data": [*config.train_data, *(train_data or [])],
-                                           "teacher": teacher or config.teacher})
+        config = with_added_data(config, train_data or [], teacher)
     if state.get("status") == "blocked":
         if not (train_data or teacher):
             raise ConfigError(f"run {run_dir} is blocked ({state.get('reason')}); resume it with --train-data "

@@ -36,6 +36,7 @@ def build_summary(ctx: RunContext, status: str, reason: str | None = None) -> di
             "duration_s": round(it.duration_s, 2),
         })
     objective = cfg.objective.model_dump() if getattr(cfg, "objective", None) else None
+    from posttrain.run.usage import run_usage_summary
     return {
         "goal": cfg.goal,
         "status": status,
@@ -50,6 +51,8 @@ def build_summary(ctx: RunContext, status: str, reason: str | None = None) -> di
         if ledger.baseline else None,
         "best": {"score": best.score, "iteration": where, "checkpoint": ledger.best_checkpoint()} if best else None,
         "elapsed_s": round(ctx.elapsed_s(), 1),
+        "brain_usage": run_usage_summary(ledger.brain_usage, cfg),
+        "steering": [{"iteration": it.index, "text": text} for it in ledger.iterations for text in it.steering],
         "iterations": iterations,
     }
 

@@ -68,6 +68,8 @@ def build_team(ctx: RunContext, specialists: dict[str, Specialist], manager_clie
     from autogen_agentchat.teams import RoundRobinGroupChat, SelectorGroupChat
     from autogen_core.model_context import BufferedChatCompletionContext
 
+    from posttrain.orchestrator.stall import StallTermination
+
     manager = build_manager(manager_client, ctx)
     debaters, workers, bound = [], {}, {}
     for name, spec in specialists.items():
@@ -89,7 +91,7 @@ def build_team(ctx: RunContext, specialists: dict[str, Specialist], manager_clie
         [manager.delegator, *workers.values()], model_client=selector_client,
         selector_func=make_selector(list(workers)), allow_repeated_speaker=True,
         termination_condition=TextMentionTermination("TERMINATE", sources=["Manager"])
-        | MaxMessageTermination(MAX_WORK_MESSAGES),
+        | MaxMessageTermination(MAX_WORK_MESSAGES) | StallTermination(),
     )
     return Team(specialists=specialists, manager=manager, debaters=debaters, workers=workers, debate=debate,
                 work=work, bound_tools=bound)

@@ -41,6 +41,10 @@ def iteration_results(ctx: RunContext, index: int) -> dict[str, Any]:
     if it.training is not None:
         values.update(training_status=it.training.status, train_steps=it.training.summary.get("steps", 0.0))
     values["duration_s"] = round(it.duration_s, 2)
+    used = ledger.brain_usage.iterations.get(index, {})
+    values["brain_prompt_tokens"] = sum(c.prompt for c in used.values())
+    values["brain_completion_tokens"] = sum(c.completion for c in used.values())
+    values["brain_tokens_run"] = ledger.brain_usage.total().total
     values["artifacts"] = artifact_paths(ctx, it, score)
     return values
 

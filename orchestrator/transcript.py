@@ -144,17 +144,16 @@ def filter_entries(
 # message (`toolCalls`: [{"id", "function": {"name", "arguments": JSON string}}]) and each result is a `tool`
 # message whose `toolCallId` names the call it answers. One session per run.
 STS_HARNESS = "posttrain"
-STS_ROLES = ("user", "assistant", "system", "tool")
 STS_MESSAGE_FIELDS = ("role", "content", "reasoningContent", "toolCalls", "toolCallId", "timestamp", "model")
 SECRET_ENV_VARS = ("OPENAI_API_KEY", "HF_TOKEN", "VLLM_API_KEY", "S2_API_KEY")
 
 
 def secret_scrubber(env_vars: Iterable[str] = SECRET_ENV_VARS):
-    """A text → text function masking credentials: known key formats and URL secrets (`posttrain.run.redact`),
+    """A text → text function masking credentials: known key formats and URL secrets (`posttrain.tools.redact`),
     plus the literal values of the environment variables a run reads for its keys, where they are set."""
     import os
 
-    from posttrain.run.redact import MASK, redact
+    from posttrain.tools.redact import MASK, redact
 
     values = sorted({os.environ[name] for name in env_vars if len(os.environ.get(name) or "") >= 6}, key=len,
                     reverse=True)

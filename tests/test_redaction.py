@@ -8,10 +8,10 @@ import yaml
 from pydantic import ValidationError
 
 from posttrain.orchestrator.brains.endpoints import parse_brain
-from posttrain.run.redact import is_sealed, redact, redact_url, reveal, seal
 from posttrain.tools.data import teacher
 from posttrain.tools.data.teacher import HostedAPI, Provider, generate_samples
 from posttrain.tools.errors import ConfigError
+from posttrain.tools.redact import is_sealed, redact, redact_url, reveal, seal
 from tests.conftest import Recorded
 
 

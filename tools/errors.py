@@ -24,14 +24,6 @@ class NetworkError(ToolError):
     """A remote API could not be reached or refused the request."""
 
 
-class TrainingError(PosttrainError):
-    """A training run failed; carries the diagnosis when one was made."""
-
-    def __init__(self, message: str, findings: list | None = None):
-        super().__init__(message)
-        self.findings = findings or []
-
-
 class EvalError(PosttrainError):
     """An evaluation could not be completed."""
 

@@ -145,18 +145,23 @@ def guard(query: str, *, surface: str) -> None:
 
 
 _lock = threading.Lock()
+# The running run's folder, told by the run layer (`posttrain.run.context.set_current_run`): tools sit below the run
+# and never import it, so the run hands its folder down instead of this module reaching up for it.
+_run_dir: Path | None = None
+
+
+def set_run_dir(run_dir: Path | None) -> None:
+    """Record refusals in `run_dir`/refused_queries.jsonl from now on (None: no run in progress)."""
+    global _run_dir
+    _run_dir = Path(run_dir) if run_dir is not None else None
 
 
 def log_path() -> Path | None:
-    """Where refusals go: POSTTRAIN_QUERY_LOG, else the running run's refused_queries.jsonl, else nowhere."""
+    """Where refusals go: POSTTRAIN_QUERY_LOG, else the running run's refused_queries.jsonl, else nowhere (a CLI
+    search outside a run: the refusal is still the answer)."""
     if os.environ.get(LOG_ENV):
         return Path(os.environ[LOG_ENV])
-    try:
-        from posttrain.run.context import current_run
-
-        return current_run().workspace.root / LOG_NAME
-    except Exception:  # noqa: BLE001 - no run in progress (a CLI search): the refusal is still the answer
-        return None
+    return _run_dir / LOG_NAME if _run_dir is not None else None
 
 
 def record(refusal: Refusal) -> None:

@@ -9,8 +9,8 @@ class DataEngineerConfig(SpecialistConfig):
     debate_stance: str = "argues from the data: size, label accuracy, contamination and epochs seen"
 
 
-def build_data_engineer(model_client, config: DataEngineerConfig | None = None) -> Specialist:
+def build_data_engineer(model_client) -> Specialist:
     """Build the DataEngineer specialist around a brain's model client."""
     from posttrain.agents.data_engineer.tools import make_data_engineer_tools
 
-    return builtin_specialist(config or DataEngineerConfig(), "data_engineer", model_client, make_data_engineer_tools)
+    return builtin_specialist(DataEngineerConfig(), "data_engineer", model_client, make_data_engineer_tools)

@@ -17,12 +17,18 @@ def data_format(ctx: RunContext) -> str:
     return "sft" if plan is None or plan.method == "sft" else "grpo"
 
 
+def has_train_split(ctx: RunContext) -> bool:
+    """The benchmark publishes a training split apart from its eval split (gsm8k does, MATH-500 does not)."""
+    train_source = getattr(ctx.benchmark, "train_source", None)  # a method: Hub benchmarks only
+    return train_source is not None and train_source(data_format(ctx)) is not None
+
+
 def proposal(ctx: RunContext) -> Proposal:
     facts = Facts.from_run(ctx)
     last = facts.last
     if last is None or last.dataset is None:
         order = [f"your data ({', '.join(ctx.config.train_data)})" if ctx.config.train_data else None,
-                 "the benchmark's train split" if getattr(ctx.benchmark, "train_source", None) else None,
+                 "the benchmark's train split" if has_train_split(ctx) else None,
                  "Hub datasets that fit", f"teacher {ctx.config.teacher}" if ctx.config.teacher else None,
                  "the benchmark's generator" if facts.has_generator else None]
         return Proposal("DataEngineer", "No training data built yet. Sources in order of preference: "
@@ -61,7 +67,9 @@ def work(ctx: RunContext) -> list[tuple[str, dict]]:
         return []
     if it.data_candidates is None:
         return [("find_training_data", {"fmt": data_format(ctx)})]
+    # rows in the prompt format the model is served in: the one the baseline's decoding check chose
+    chat = ctx.ledger.chat_format if ctx.ledger.chat_format is not None else ctx.benchmark.chat
     spec = compose_build_spec(it.data_candidates, fmt=data_format(ctx), n_rows=it.plan.n_train,
                               benchmark_spec=ctx.benchmark.spec, seed=ctx.config.seed + 1000 * it.index,
-                              tokenizer=ctx.base_model_path if ctx.benchmark.chat else None)
+                              tokenizer=ctx.base_model_path if chat else None, chat_template=chat)
     return [("build_dataset", {"spec": spec.model_dump(mode="json", exclude_none=True)})]

@@ -20,7 +20,7 @@ def previous_best(ctx: RunContext) -> tuple[Score | None, int]:
 
 
 def evaluate_arms(ctx: RunContext, limit: int | None):
-    from posttrain.agents.evaluator.tools import EvaluationReport
+    from posttrain.agents.evaluator.report import EvaluationReport
     from posttrain.tools.evaluation import compare_reports, evaluate_model
 
     iteration = ctx.iteration

@@ -9,8 +9,8 @@ class EvaluatorConfig(SpecialistConfig):
     debate_stance: str = "trusts only paired significance tests and confidence intervals, never point estimates"
 
 
-def build_evaluator(model_client, config: EvaluatorConfig | None = None) -> Specialist:
+def build_evaluator(model_client) -> Specialist:
     """Build the Evaluator specialist around a brain's model client."""
     from posttrain.agents.evaluator.tools import make_evaluator_tools
 
-    return builtin_specialist(config or EvaluatorConfig(), "evaluator", model_client, make_evaluator_tools)
+    return builtin_specialist(EvaluatorConfig(), "evaluator", model_client, make_evaluator_tools)

@@ -9,9 +9,20 @@ def proposal(ctx: RunContext) -> Proposal:
     facts = Facts.from_run(ctx)
     base, last = ctx.ledger.baseline, facts.last
     if last is None or last.evaluation is None:
-        measured = f"baseline {base.describe()}" if base else "no baseline"
-        return Proposal("Evaluator", f"We only have the {measured}.", "train, then judge by a paired test", rank=1)
+        if base is None:
+            return Proposal("Evaluator", "We have no baseline yet.", "train, then judge by a paired test", rank=1)
+        evidence = f"We only have the baseline {base.describe()}" + baseline_setting(ctx)
+        failures = _failures(base.report)
+        if failures:
+            evidence += f". Outcomes: {failures.describe()}"
+        if failures and failures.format_bound:
+            return Proposal("Evaluator", evidence + ".", "teach the answer in the form the scorer reads, in the prompt "
+                            "format the baseline chose; judge the skill only once answers are read", rank=1)
+        return Proposal("Evaluator", evidence + ".", "train, then judge by a paired test", rank=1)
     evidence = f"Iteration {last.index} scored {last.evaluation.describe()}"
+    failures = _failures(last.evaluation.report)
+    if failures:
+        evidence += f" ({failures.describe()})"
     if last.comparison:
         evidence += f"; paired vs the previous best: {describe_comparison(last.comparison)}"
     if last.decoding:
@@ -32,6 +43,25 @@ def proposal(ctx: RunContext) -> Proposal:
                         why=f"Δ {diff:+.3f} is not significant, so {facts.last_method} has stopped paying")
     return Proposal("Evaluator", evidence + ".", "no other method can use this model yet; let the curve decide",
                     rank=1)
+
+
+def baseline_setting(ctx: RunContext) -> str:
+    """' with greedy+chat decoding (raw greedy 0.000, …)': how the baseline was measured, for debates."""
+    chosen = ctx.ledger.base_decoding
+    if not chosen:
+        return ""
+    others = ", ".join(f"{name} {score:.3f}" for name, score in chosen["scores"].items() if name != chosen["chosen"])
+    return f" with {chosen['chosen']} decoding" + (f" (also measured: {others})" if others else "")
+
+
+def _failures(report_path: str):
+    from posttrain.tools.errors import ConfigError
+    from posttrain.tools.evaluation.report import load_report
+
+    try:
+        return load_report(report_path).failures()
+    except ConfigError:  # a report moved or deleted by hand: the debate goes on without the breakdown
+        return None
 
 
 def request(ctx: RunContext) -> str | None:

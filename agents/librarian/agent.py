@@ -9,8 +9,8 @@ class LibrarianConfig(SpecialistConfig):
     debate_stance: str = "argues from the literature: which technique fits the current failure mode, with paper ids and reported hyperparameters"
 
 
-def build_librarian(model_client, config: LibrarianConfig | None = None) -> Specialist:
+def build_librarian(model_client) -> Specialist:
     """Build the Librarian specialist around a brain's model client."""
     from posttrain.agents.librarian.tools import make_librarian_tools
 
-    return builtin_specialist(config or LibrarianConfig(), "librarian", model_client, make_librarian_tools)
+    return builtin_specialist(LibrarianConfig(), "librarian", model_client, make_librarian_tools)

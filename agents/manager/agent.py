@@ -24,13 +24,13 @@ class ManagerAgents:
     delegator: Any
 
 
-def build_manager(model_client, ctx, config: ManagerConfig | None = None) -> ManagerAgents:
+def build_manager(model_client, ctx) -> ManagerAgents:
     from autogen_agentchat.agents import AssistantAgent
     from autogen_core.model_context import BufferedChatCompletionContext
 
     from posttrain.agents.manager.tools import make_manager_tools
 
-    config = config or ManagerConfig()
+    config = ManagerConfig()
     decider = AssistantAgent(
         config.name, model_client, tools=make_manager_tools(ctx), description=config.description,
         system_message=load_prompt("manager", file="decision_prompt.md"),

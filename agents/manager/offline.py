@@ -39,6 +39,8 @@ class Decision:
 def data_rows(facts: Facts) -> int:
     if facts.rows:
         return facts.rows + facts.held_out  # the same rows again: the build holds out the same validation rows
+    if facts.source_rows:  # the user's own files: every row they hold (the build drops what fails its checks)
+        return facts.source_rows
     if facts.has_generator and facts.n_eval:
         return GENERATOR_ROWS_PER_EVAL_ITEM * facts.n_eval
     return ALL_ROWS
@@ -133,6 +135,8 @@ def decide(facts: Facts, proposals: list[Proposal], seed: int, scale: float = 1.
         plan = plan.model_copy(update={"n_train": max(10, int(plan.n_train * scale)), "max_steps": plan.max_steps
                                        if plan.epochs else max(1, int(plan.max_steps * scale))})
     text = f"{plan.describe()[0].upper()}{plan.describe()[1:]}, because {plan.rationale.rstrip('.')}."
+    if facts.prompt_format:
+        text += f" {facts.prompt_format}"
     for p in adopted:
         text += f" Adopted {p.speaker}'s proposal ({p.why or p.action})."
     arms, unmeasurable = measurable_dissent(plan, proposals)

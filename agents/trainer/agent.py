@@ -9,8 +9,8 @@ class TrainerConfig(SpecialistConfig):
     debate_stance: str = "argues from the training curves and the diagnosis: loss and reward trends, collapse, divergence"
 
 
-def build_trainer(model_client, config: TrainerConfig | None = None) -> Specialist:
+def build_trainer(model_client) -> Specialist:
     """Build the Trainer specialist around a brain's model client."""
     from posttrain.agents.trainer.tools import make_trainer_tools
 
-    return builtin_specialist(config or TrainerConfig(), "trainer", model_client, make_trainer_tools)
+    return builtin_specialist(TrainerConfig(), "trainer", model_client, make_trainer_tools)

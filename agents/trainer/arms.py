@@ -43,7 +43,7 @@ def train_arms(ctx: RunContext, control: Plan, train: Callable):
     Trainer's one-run function. Sets each arm's plan, training and times, and the iteration's training to the
     control's (or, if it failed, the first arm that trained) until the Evaluator picks the winner."""
     from posttrain.agents.manager.ablation import arm_share, detect_resources
-    from posttrain.agents.trainer.tools import TrainingReport
+    from posttrain.agents.trainer.report import TrainingReport
 
     iteration = ctx.iteration
     ablation, dataset = iteration.ablation, iteration.dataset

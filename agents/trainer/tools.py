@@ -11,21 +11,9 @@ import math
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
-
+from posttrain.agents.trainer.report import TrainingReport
 from posttrain.run.context import RunContext
 from posttrain.tools.errors import ToolError
-
-
-class TrainingReport(BaseModel):
-    summary: str = Field(description="One line for the team: curve, time, checkpoint, diagnosis.")
-    status: str
-    checkpoint: str | None
-    steps: int = Field(description="Optimizer steps the run was given.")
-    metrics_summary: dict
-    findings: list[dict]
-    arms: list[dict] = Field(default_factory=list, description="Ablation arms trained side by side: name, status, "
-                             "checkpoint, Trackio run, start and end time.")
 
 
 def steps_for(epochs: float | None, rows: int, per_step: int, max_steps: int) -> int:
@@ -43,22 +31,18 @@ def validation_fields(ctx: RunContext, plan) -> dict:
     held = dataset.splits.get("validation") if dataset else None
     if plan.method != "sft" or not held:
         return {}
-    return {"validation_dataset": held, "validation_scorer": ctx.benchmark.spec,
-            "time_budget_s": budget_share_s(ctx)}
-
-
-def budget_share_s(ctx: RunContext) -> float | None:
-    """A run that trains until validation stops improving has no length of its own: it gets an even share of the
-    time left per iteration still to run (None without a budget); one that stops early leaves the rest to later
-    iterations."""
-    remaining = ctx.remaining_s()
-    if remaining is None:
-        return None
-    done = len([it for it in ctx.ledger.completed() if it.index > 0])
-    return remaining / max(1, ctx.config.max_iterations - done)
+    return {"validation_dataset": held, "validation_scorer": ctx.benchmark.spec}
 
 
 def make_trainer_tools(ctx: RunContext) -> list[Callable]:
+    from posttrain.agents.trainer.budget import (
+        MIN_TRAINING_S,
+        completion_tokens,
+        fit_steps,
+        step_cost,
+        training_share_s,
+    )
+    from posttrain.run.events import Notice
     from posttrain.run.ledger import Plan
     from posttrain.tools.data.rft import build_rft_dataset, items_from_dataset
     from posttrain.tools.training import GRPOSpec, LoraSpec, SFTSpec, run_training
@@ -79,24 +63,36 @@ def make_trainer_tools(ctx: RunContext) -> list[Callable]:
                                     progress=progress)
             dataset, rows = rft.path, rft.n_rows
         resources = {k: v for k, v in (("num_cpus", num_cpus), ("num_gpus", num_gpus)) if v is not None}
-        common = dict(base_model=model, dataset=dataset, learning_rate=plan.learning_rate,
-                      seed=ctx.config.seed + iteration.index, time_budget_s=ctx.remaining_s(),
-                      lora=LoraSpec() if uses_lora(size) else None, **resources)
+        answer_tokens = completion_tokens(model, dataset) if plan.method in ("sft", "rft") else None
+        planned_s, batch, max_length = None, sft_batch_size(size), min(size.max_positions, 2048)
         if plan.method in ("sft", "rft"):
-            batch = sft_batch_size(size)
             steps = steps_for(plan.epochs, rows, batch, plan.max_steps)
             # batches are padded to their longest row, so the cap costs nothing: the model's context, within one
             # GPU's memory for a batch of full-length rows (2k tokens)
+            cost = step_cost(ctx, model, dataset, batch_size=batch, lora=uses_lora(size), max_length=max_length,
+                             learning_rate=plan.learning_rate)
+            steps, planned_s, note = fit_steps(ctx, steps, cost, answer_tokens)
+            if note:
+                ctx.bus.publish(Notice(level="info", text=f"iteration {iteration.index}: {note}"))
+        # the run stops itself at this iteration's share of the budget (judging the result comes out of the rest)
+        share = training_share_s(ctx, answer_tokens)
+        common = dict(base_model=model, dataset=dataset, learning_rate=plan.learning_rate,
+                      seed=ctx.config.seed + iteration.index,
+                      time_budget_s=max(MIN_TRAINING_S, share) if share is not None else None,
+                      lora=LoraSpec() if uses_lora(size) else None, **resources)
+        if plan.method in ("sft", "rft"):
             spec = SFTSpec(**{**common, **validation_fields(ctx, plan)}, max_steps=steps, batch_size=batch,
-                           max_length=min(size.max_positions, 2048))
+                           max_length=max_length)
         else:
             probe = GRPOSpec(benchmark=ctx.benchmark.spec, base_model=model, dataset=dataset)
             steps = steps_for(plan.epochs, rows, probe.prompts_per_step, plan.max_steps)
+            budget = ctx.benchmark.answer_budget(bool(ctx.ledger.chat_format))
             spec = GRPOSpec(**common, max_steps=steps, benchmark=ctx.benchmark.spec, beta=plan.beta,
-                            max_completion_length=min(ctx.benchmark.max_new_tokens, size.max_positions // 2))
+                            max_completion_length=min(budget, size.max_positions // 2))
         result = run_training(spec, ctx.artifacts / f"train-{label}", project=ctx.workspace.root.name,
                               run_name=f"iter{iteration.index}-{label}", progress=progress, cancel=ctx.cancel)
-        return result.model_copy(update={"metrics": []}), steps  # the curve stays in metrics.jsonl
+        # the curve stays in metrics.jsonl
+        return result.model_copy(update={"metrics": [], "planned_s": planned_s}), steps
 
     def launch_training(
         method: Annotated[Literal["sft", "rft", "grpo"], "sft; rft = sample from the model, keep verified answers, "

@@ -22,17 +22,21 @@ from posttrain.tools.errors import BrainUnavailable
 class Brain:
     """Makes the model clients for a run."""
 
-    def __init__(self, spec: BrainSpec):
+    def __init__(self, spec: BrainSpec, meter: Any = None):
+        from posttrain.orchestrator.brains.meter import BrainMeter
+
         self.spec = spec
         self.specialists: dict[str, Any] = {}
         self._shared = None
         self.playbook = None
+        self.meter = meter or BrainMeter(spec)
 
     def bind(self, ctx: Any) -> None:
         """Attach the run: the playbook's rules read its ledger. Clients made earlier see it too."""
         from posttrain.orchestrator.brains.playbook import Playbook
 
         self.playbook = Playbook(ctx, self.specialists)
+        self.meter.bind(ctx)
 
     @property
     def offline(self) -> bool:
@@ -43,13 +47,16 @@ class Brain:
             from posttrain.orchestrator.brains.playbook_client import PlaybookClient
 
             return PlaybookClient(self, role, specialists=self.specialists)
+        from posttrain.orchestrator.brains.metered import MeteredClient
+
         if self._shared is None:
             self._shared = build_endpoint_client(self.spec)
-        return self._shared
+            self.meter.bound_s = self._shared.policy.deadline_s
+        return MeteredClient(self._shared, self.meter, role)  # one per agent: the meter knows who asked
 
     def adopt(self, client: Any, role: str) -> None:
-        """Tell an offline client which role it plays (plug-in factories get a client before naming themselves)."""
-        if self.offline and getattr(client, "role", "") is None:
+        """Tell a client which role it plays (plug-in factories get a client before naming themselves)."""
+        if getattr(client, "role", "") is None:
             client.role = role
 
     @property

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from posttrain.run.redact import is_sealed, redact, reveal
 from posttrain.tools.errors import ConfigError
+from posttrain.tools.redact import is_sealed, redact, reveal
 
 
 if TYPE_CHECKING:  # resilient.py imports openai and autogen: keep `posttrain --help` fast
@@ -103,8 +103,9 @@ def api_key_for(spec: BrainSpec) -> str:
     return key
 
 
-def check_endpoint(spec: BrainSpec, timeout_s: float = 5.0) -> None:
-    """Fail fast, with one clear line, when the endpoint is unreachable or refuses the key."""
+def check_endpoint(spec: BrainSpec, timeout_s: float = 5.0) -> int | None:
+    """Fail fast, with one clear line, when the endpoint is unreachable or refuses the key. Returns the model's
+    context length when `/models` says it (vLLM's `max_model_len`), else None."""
     import httpx
 
     url = (spec.base_url or "https://api.openai.com/v1").rstrip("/") + "/models"
@@ -117,6 +118,21 @@ def check_endpoint(spec: BrainSpec, timeout_s: float = 5.0) -> None:
     if response.status_code in (401, 403):
         raise ConfigError(f"brain endpoint {shown} rejected the API key (HTTP {response.status_code}); check "
                           f"{KEY_ENV.get(spec.kind, 'the key variable')}")
+    return context_length(response, spec.model)
+
+
+def context_length(response, model: str | None) -> int | None:
+    """`max_model_len` (vLLM) or `context_length` (some routers) of `model` in a `/models` answer."""
+    try:
+        rows = response.json().get("data") or []
+    except (ValueError, AttributeError):
+        return None
+    for row in rows if isinstance(rows, list) else []:
+        if isinstance(row, dict) and (row.get("id") == model or len(rows) == 1):
+            for key in ("max_model_len", "context_length", "max_context_length"):
+                if isinstance(row.get(key), int) and row[key] > 0:
+                    return row[key]
+    return None
 
 
 def retry_policy_from_env() -> "RetryPolicy":

@@ -9,7 +9,7 @@ from typing import Any
 
 from posttrain.run.context import RunContext
 from posttrain.run.facts import Facts, Proposal
-from posttrain.run.ledger import Plan, describe_comparison
+from posttrain.run.ledger import describe_comparison
 
 
 class Playbook:
@@ -61,8 +61,20 @@ class Playbook:
         from posttrain.agents.manager.offline import decide
 
         ctx = self.ctx
-        return decide(Facts.from_run(ctx), self.proposals(), ctx.config.seed + ctx.iteration.index,
+        facts = Facts.from_run(ctx)
+        return decide(facts, self.proposals() + self.steering(facts), ctx.config.seed + ctx.iteration.index,
                       scale=ctx.config.playbook_scale)
 
-    def next_plan(self) -> Plan:
-        return self.decision().plan
+    def steering(self, facts: Facts) -> list[Proposal]:
+        """What the person said before this debate (`posttrain steer`), each message as the user's proposal: one
+        naming a plan field outranks every specialist's (run/steering.py)."""
+        from posttrain.agents.manager.offline import default_plan
+        from posttrain.run.steering import proposal_from
+
+        it = self.ctx.iteration
+        if not it.steering:
+            return []
+        plan = default_plan(facts, self.ctx.config.seed + it.index)
+        current = {k: getattr(plan, k) for k in ("learning_rate", "max_steps", "n_train", "epochs")
+                   if getattr(plan, k, None)}
+        return [proposal_from(text, **current) for text in it.steering]

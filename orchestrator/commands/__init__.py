@@ -5,4 +5,4 @@ Each module exposes ``register(app: typer.Typer) -> None`` and imports only type
 """
 
 COMMAND_MODULES = ["run", "status", "transcript", "report", "agents", "doctor", "papers", "datasets", "evaluate",
-                   "train", "ptb", "audit"]
+                   "train", "ptb", "audit", "steer"]

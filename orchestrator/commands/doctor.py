@@ -6,7 +6,6 @@ import typer
 def doctor() -> None:
     """Report GPU, vLLM, Ray, Trackio, TRL and which brains have keys (keys themselves are never printed)."""
     import importlib.metadata as md
-    import importlib.util
     import os
     import shutil
 
@@ -31,9 +30,16 @@ def doctor() -> None:
             table.add_row("GPU", "no", f"CPU only (torch {torch.__version__}); training and evaluation run on CPU")
     except ImportError:
         table.add_row("GPU", "unknown", "torch is not installed: pip install torch")
-    vllm = importlib.util.find_spec("vllm") is not None
-    table.add_row("vLLM", "yes" if vllm else "no", version("vllm") or "optional: pip install 'posttrain[gpu]' on a CUDA "
-                  "machine; the transformers backend is used instead")
+    from rich.markup import escape
+
+    from posttrain.tools.vllm_support import vllm_support
+
+    vllm = vllm_support()
+    if vllm.installed is None:  # escaped: rich would read "[gpu]" as a style tag and drop it
+        table.add_row("vLLM", "no", escape("optional: pip install 'posttrain[gpu]' on a CUDA machine; the transformers "
+                                           "backend is used instead"))
+    else:
+        table.add_row("vLLM", "yes" if vllm.usable else "ignored", escape(vllm.reason))
     for package in ("ray", "trackio", "trl", "transformers", "datasets", "autogen-agentchat", "liger-kernel"):
         v = version(package)
         table.add_row(package, "yes" if v else "no", v or "not installed")

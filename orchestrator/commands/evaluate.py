@@ -2,7 +2,7 @@
 
     posttrain eval runs/x/model --benchmark arithmetic:digits=3 --limit 100 --json
     posttrain eval-compare artifacts/0/eval artifacts/3/eval      # paired test per shared benchmark
-    posttrain decontam data/train.jsonl --benchmark gsm8k --ngram 13 --json
+    posttrain decontam data/train.jsonl --benchmark gsm8k --json     # exit 1: contaminated, 0: clean, 2: bad input
 
 Only typer and the standard library are imported here; the tools load inside each command.
 """
@@ -96,27 +96,62 @@ def eval_command(
 def decontam_command(
     dataset: Annotated[str, typer.Argument(help="Training data: a local .jsonl/.json/.parquet file or a Hub id.")],
     benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark spec whose eval items to look for.")],
-    ngram: Annotated[int, typer.Option(help="Word n-gram length (8-13 is usual).")] = 8,
     split: Annotated[str, typer.Option(help="Split of a Hub dataset.")] = "train",
     field: Annotated[list[str] | None, typer.Option(help="Only these row fields (repeatable); default all text.")]
     = None,
+    checker: Annotated[str | None, typer.Option(help="The judges' contamination_check.py: run it too and report "
+                                                     "every row where it and posttrain disagree.")] = None,
+    reference: Annotated[str | None, typer.Option(help="The task's test file for --checker (default: the "
+                                                       "benchmark's items, written out).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a summary.")] = False,
 ) -> None:
-    """Check a training DATASET for n-gram overlap with a benchmark's eval items."""
-    from posttrain.tools.evaluation import check_contamination, get_benchmark, load_train_texts
+    """Check a training DATASET for a benchmark's test items. Exit 1 when any row is contaminated, 0 when clean,
+    2 on bad input (the line is named)."""
+    from posttrain.tools.evaluation import get_benchmark
+    from posttrain.tools.evaluation.contamination import check_contamination, from_benchmark_items, load_train_set
+    from posttrain.tools.evaluation.contamination.judges import CheckerFailed, compare, run_checker
 
     with _offline_note():
         bench = get_benchmark(benchmark)
-        texts = load_train_texts(dataset, split=split, fields=field)
-        items = bench.eval_items()
-    report = check_contamination(texts, items, n=ngram).model_copy(update={"benchmark": bench.name})
+        train = load_train_set(dataset, split=split, fields=field)
+        refs = from_benchmark_items(bench.eval_items())
+    report = check_contamination(train.texts, refs, lines=train.lines, benchmark=bench.name)
+    agreement = None
+    if checker:
+        try:
+            flagged = run_checker(checker, train.texts, reference=reference, refs=refs)
+        except CheckerFailed as exc:
+            from posttrain.tools.errors import ToolError
+
+            raise ToolError(f"the judges' checker {checker} failed ({exc}); fix: run it by hand on the same "
+                            "files, or leave --checker out") from exc
+        agreement = compare(checker, report.contaminated_train_rows, flagged)
+    dirty = bool(report.contaminated_train_rows) or bool(agreement and agreement.only_checker)
     if as_json:
-        typer.echo(report.model_dump_json(exclude={"examples"}))
-        return
-    typer.echo(f"{bench.name}: {len(report.contaminated_eval_ids)}/{report.n_eval} eval items ({report.rate:.1%}) "
-               f"found in {len(report.contaminated_train_rows)}/{report.n_train} training rows ({ngram}-grams)")
-    for match in report.examples[:5]:
-        typer.echo(f"  {match.eval_id} in row {match.train_row}: '{match.ngram}'")
+        out = report.model_dump(mode="json") | ({"agreement": agreement.model_dump()} if agreement else {})
+        typer.echo(json.dumps(out))
+    else:
+        _print_decontam(report, agreement, train.lines)
+    if dirty:
+        raise typer.Exit(1)
+
+
+def _print_decontam(report, agreement, lines) -> None:
+    where = lambda row: f"line {lines[row]}" if lines[row] is not None else f"row {row + 1}"  # noqa: E731
+    typer.echo(f"{report.benchmark}: {len(report.contaminated_eval_ids)}/{report.n_eval} test items "
+               f"({report.rate:.1%}) found in {len(report.contaminated_train_rows)}/{report.n_train} training rows; "
+               f"{report.template_siblings} template siblings kept")
+    for match in report.matches[:10]:
+        typer.echo(f"  {where(match.row)}: {match.eval_id} ({match.field}, {match.rule}, score {match.score:.2f})")
+    if len(report.matches) > 10:
+        typer.echo(f"  ... {len(report.matches) - 10} more (--json lists them all)")
+    if agreement is not None:
+        if agreement.agrees:
+            typer.echo(f"the judges' checker agrees ({agreement.flagged_by_checker} rows flagged)")
+        for label, rows in (("posttrain only", agreement.only_posttrain), ("judges' checker only",
+                                                                           agreement.only_checker)):
+            if rows:
+                typer.echo(f"  disagreement, {label}: " + ", ".join(where(r) for r in rows[:20]))
 
 
 def compare_command(

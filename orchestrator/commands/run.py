@@ -10,7 +10,11 @@ from typing import Annotated
 import typer
 
 
-EXIT_BY_STATUS = {"failed": 1, "blocked": 3}
+EXIT_BY_STATUS = {"failed": 1, "blocked": 3}  # `budget` (the --brain-budget was reached) exits 0
+BrainBudgetOpt = Annotated[str | None, typer.Option(help="The brain's budget for the run: tokens (2M, 500k) or money "
+                                                         "($5); at it the run saves and stops (status budget).")]
+BrainPriceOpt = Annotated[str | None, typer.Option(help="US$ per million prompt/completion tokens, IN/OUT (e.g. "
+                                                        "0.5/1.5), for a brain outside the price table.")]
 
 
 def run(
@@ -46,6 +50,10 @@ def run(
     dry_run: Annotated[bool, typer.Option(help="Print how the goal was read and the first plan, then exit "
                                                "(no model is loaded, nothing is trained).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: print JSON.")] = False,
+    brain_budget: BrainBudgetOpt = None,
+    brain_price: BrainPriceOpt = None,
+    brain_context: Annotated[int | None, typer.Option(help="The brain model's context length in tokens, when the "
+                                                           "endpoint does not say it.")] = None,
 ) -> None:
     """Run the team on a goal: baseline, then debate → decide → data → train → evaluate, per iteration."""
     from pydantic import ValidationError
@@ -59,9 +67,11 @@ def run(
         config = session.configure(goal, brain=brain or default_brain(), run_dir=run_dir, base_model=base_model,
                                    benchmark=benchmark, target=target, time_budget=time_budget,
                                    train_data=train_data or [], teacher=teacher, max_iterations=max_iterations,
-                                   agents=agent or [], approve=approve, teacher_noise=teacher_noise,
+                                   agents=agent or [], teacher_noise=teacher_noise,
                                    debate_rounds=debate_rounds, seed=seed, playbook_scale=playbook_scale,
-                                   ablation=ablation, max_arms=max_arms)
+                                   ablation=ablation, max_arms=max_arms, brain_budget=brain_budget,
+                                   brain_price=brain_price, brain_context=brain_context,
+                                   say=None if as_json else typer.echo)  # stdout: an error stays one stderr line
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(f"--{'-'.join(map(str, first['loc'])).replace('_', '-')}: {first['msg']}") from None
@@ -94,6 +104,8 @@ def resume(
     brain: Annotated[str | None, typer.Option(help="The brain to continue with (needed when its URL carried "
                                                     "credentials, which are never saved).")] = None,
     runs_root: Annotated[str, typer.Option(help="Folder holding run directories (for ids and `latest`).")] = "runs",
+    brain_budget: BrainBudgetOpt = None,
+    brain_price: BrainPriceOpt = None,
 ) -> None:
     """Continue a stopped, blocked, interrupted or killed run from its last checkpoint."""
     from posttrain.orchestrator import session
@@ -103,7 +115,7 @@ def resume(
     run_dir = str(resolve_run(run_dir, runs_root))
     status = session.resume(run_dir, console=ConsoleView(), approve=_ask if approve else None,
                             max_iterations=max_iterations, train_data=train_data, teacher=teacher,
-                            agents=agent or [], brain=brain)
+                            agents=agent or [], brain=brain, brain_budget=brain_budget, brain_price=brain_price)
     _exit_for(status)
 
 
@@ -113,8 +125,15 @@ def _exit_for(status: str) -> None:
         raise typer.Exit(code)
 
 
-def _ask(decision: str) -> bool:
-    return typer.confirm(f"Plan: {decision}\nCarry it out?", default=True)
+def _ask(decision: str) -> bool | str:
+    """y (or Enter) carries the plan out, n stops; anything else carries it out and joins the next debate."""
+    answer = typer.prompt(f"Plan: {decision}\nCarry it out? [Y/n, or a message for the next debate]", default="y",
+                          show_default=False).strip()
+    if answer.lower() in ("y", "yes"):
+        return True
+    if answer.lower() in ("n", "no"):
+        return False
+    return answer
 
 
 def register(app: typer.Typer) -> None:

@@ -56,6 +56,11 @@ def _print(report) -> None:
                               overflow="ellipsis"))
     if report.reason:
         grid.add_row("reason", Text(report.reason))
+    if report.brain_line:
+        grid.add_row("brain", Text(report.brain_line.removeprefix("brain: ")))
+    for index, text in enumerate(report.steering):
+        heard = index < len(report.steering) - report.steering_pending
+        grid.add_row("steer", Text(f"{text} ({'heard' if heard else 'waiting for the next debate'})"))
     console.print(grid)
     if report.scores:
         table = Table("iteration", "score", "95% CI", "n", "best so far", box=None, pad_edge=False)
@@ -72,7 +77,8 @@ def _print(report) -> None:
 
 
 _STATUS_STYLE = {"running": "bold cyan", "goal_met": "bold green", "max_iterations": "green",
-                 "budget_exhausted": "green", "failed": "bold red", "blocked": "bold red", "stopped": "yellow"}
+                 "budget_exhausted": "green", "budget": "yellow",
+                 "failed": "bold red", "blocked": "bold red", "stopped": "yellow"}
 
 
 def register(root: typer.Typer) -> None:

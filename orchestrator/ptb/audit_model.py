@@ -10,16 +10,15 @@ the evidence an instruct download carries (names, tokenizer, generation config, 
 """
 
 import json
-import statistics
 from pathlib import Path
 from typing import Any
 
 from posttrain.orchestrator.ptb.checks import Check
+from posttrain.orchestrator.ptb.weights import weight_stats
 
 
 SHAPE_KEYS = ("model_type", "architectures", "hidden_size", "num_hidden_layers", "num_attention_heads",
               "num_key_value_heads", "intermediate_size", "vocab_size", "head_dim")
-UNRELATED_COSINE = 0.2  # below this a matrix does not descend from the base's
 UNRELATED_SHARE = 0.5  # more than this share of unrelated matrices: another model
 LARGE_CHANGE = 2.0  # median relative change above this: the weights were mostly replaced
 
@@ -30,48 +29,6 @@ def _shape(config: dict, prefix: str = "") -> dict[str, Any]:
         if isinstance(config.get(key), dict):
             found |= _shape(config[key], f"{key}.")
     return found
-
-
-def _tensors(folder: Path) -> dict[str, tuple[Path, tuple[int, ...]]]:
-    from safetensors import safe_open
-
-    found = {}
-    for file in sorted(folder.glob("*.safetensors")):
-        with safe_open(str(file), framework="pt") as handle:
-            for name in handle.keys():
-                found[name] = (file, tuple(handle.get_slice(name).get_shape()))
-    return found
-
-
-def _load(file: Path, name: str):
-    from safetensors import safe_open
-
-    with safe_open(str(file), framework="pt") as handle:
-        return handle.get_tensor(name).float()
-
-
-def weight_stats(final: Path, base: Path) -> dict[str, Any]:
-    """Names/shapes compared, then per matrix the relative change and cosine to the base."""
-    mine, theirs = _tensors(final), _tensors(base)
-    missing, extra = sorted(set(theirs) - set(mine)), sorted(set(mine) - set(theirs))
-    reshaped = sorted(n for n in set(mine) & set(theirs) if mine[n][1] != theirs[n][1])
-    changes, cosines, unrelated = [], [], []
-    for name in sorted(set(mine) & set(theirs)):
-        if name in reshaped or len(mine[name][1]) < 2:
-            continue
-        a, b = _load(theirs[name][0], name), _load(mine[name][0], name)
-        norm = a.norm().item()
-        changes.append((b - a).norm().item() / max(norm, 1e-12))
-        cosine = (a.flatten() @ b.flatten()).item() / max(norm * b.norm().item(), 1e-12)
-        cosines.append(cosine)
-        if cosine < UNRELATED_COSINE:
-            unrelated.append(name)
-    return {"tensors": len(mine), "missing": missing[:10], "extra": extra[:10], "reshaped": reshaped[:10],
-            "matrices": len(changes), "unrelated": unrelated[:10],
-            "unrelated_share": len(unrelated) / max(1, len(changes)),
-            "median_relative_change": statistics.median(changes) if changes else 0.0,
-            "max_relative_change": max(changes, default=0.0),
-            "median_cosine": statistics.median(cosines) if cosines else 1.0, "min_cosine": min(cosines, default=1.0)}
 
 
 def check_identity(final: Path, base: Path, base_id: str | None = None) -> Check:
@@ -176,13 +133,18 @@ def _generate(final: Path, prompts: list[str]) -> str:
 
 
 def _vllm_check(final: Path) -> str:
-    import importlib.util
+    """Does final_model load in the installed vLLM? Deliberately not gated by `vllm_support`'s TRL range: the
+    harness evaluates with the container's own vLLM (PostTrainBench: 0.11.0, outside TRL 1.16's range), and that
+    is the engine the hand-in must load in."""
     import subprocess
     import sys
 
     import torch
 
-    if not torch.cuda.is_available() or importlib.util.find_spec("vllm") is None:
+    from posttrain.tools.vllm_support import installed_version
+
+    version = installed_version()
+    if not torch.cuda.is_available() or version is None:
         return "not checked (needs a GPU and vllm)"
     code = ("import sys; from vllm import LLM, SamplingParams; llm = LLM(sys.argv[1], gpu_memory_utilization=0.3, "
             "max_model_len=1024); print(llm.generate(['Hello'], SamplingParams(max_tokens=8))[0].outputs[0].text)")
@@ -190,4 +152,4 @@ def _vllm_check(final: Path) -> str:
         done = subprocess.run([sys.executable, "-c", code, str(final)], capture_output=True, text=True, timeout=900)
     except subprocess.TimeoutExpired:
         return "failed: no answer in 15 minutes"
-    return "loads and generates" if done.returncode == 0 else f"failed: {done.stderr.strip()[-160:]}"
+    return f"loads and generates in vLLM {version}" if done.returncode == 0 else f"failed: {done.stderr.strip()[-160:]}"

@@ -175,7 +175,7 @@ def generation_signals(final: Path, base: Path, sibling: Path | None) -> list[di
 
 def sibling_weight_signal(final: Path, base: Path, sibling: Path, sibling_id: str) -> list[dict[str, Any]]:
     """final_model closer to the cached instruct sibling than to the base, matrix by matrix."""
-    from posttrain.orchestrator.ptb.audit_model import weight_stats
+    from posttrain.orchestrator.ptb.weights import weight_stats
 
     to_base, to_sibling = weight_stats(final, base), weight_stats(final, sibling)
     if to_sibling["reshaped"] or to_sibling["missing"]:

@@ -22,7 +22,6 @@ HOSTED = re.compile(
     r"|\b(?:openai|anthropic|hf|together|openrouter|gemini|groq|mistral|deepseek):[\w./-]+"
     r"|\bgpt-(?:3\.5|4|4o|4\.1|5)[\w.-]*|\bo[134]-(?:mini|preview)\b|\bclaude-[\w.-]+|\bgemini-[\d.]+[\w.-]*",
     re.I)
-BLOCKED_DOMAINS = ("posttrainbench.com", "posttrainbench.github.io")
 
 
 def blocked_term(text: str) -> str | None:

@@ -64,13 +64,20 @@ def _write_card(folder: Path, scan: SetScan, out: Path, dropped: list[int], kept
     info.update(name=out.stem, n_rows=kept, cleaned_from=str(scan.path), dropped_rows=dropped,
                 transformations=[*(info.get("transformations") or []), step],
                 dropped_reasons={str(i): ("test answer used as the label: " + ", ".join(scan.leaks[i])
-                                          if i in scan.leaks else "holds a test item") for i in dropped})
+                                          if i in scan.leaks else _held(scan, i)) for i in dropped})
     leak_note = f" ({len(scan.leaks)} of them used a test item's answer as their label)" if scan.leaks else ""
     body = [f"# {out.stem}", "", f"`{scan.path.name}` without the {len(dropped)} row(s) that hold benchmark test items"
             f"{leak_note}: {why}.", "", f"{kept} rows kept of {scan.rows}. Dropped rows (0-based, in the original): "
             f"{', '.join(map(str, dropped[:50]))}{' …' if len(dropped) > 50 else ''}.", ""]
     header = yaml.safe_dump({"posttrain": info}, sort_keys=False)
     (folder / "README.md").write_text(f"---\n{header}---\n" + "\n".join(body), encoding="utf-8")
+
+
+def _held(scan: SetScan, row: int) -> str:
+    match = scan.matches.get(row)
+    if not match:
+        return "holds a test item (the task's checker)"
+    return f"holds test item {match['eval_id']} ({match['field']}, {match['rule']}, score {match['score']:.2f})"
 
 
 def _measured_s(step: Step) -> float:

@@ -236,8 +236,8 @@ def _retrain_clean(packager: Packager, run_path: Path, say, remaining_s: float, 
     sets = list(dict.fromkeys(Path(s.dataset).resolve() for s in steps if Path(s.dataset).is_file()))
     scans, _ = scan_run(run_path, items, checker=extra.get("checker"), reference=extra.get("test_data"), sets=sets)
     dirty = {str(scan.path.resolve()): scan for scan in scans if scan.dirty_rows}
-    why = f"flagged by {'the task checker ' + Path(extra['checker']).name if extra.get('checker') else 'posttrain'}" \
-          f" against the benchmark's test items"
+    checker = f" and the task checker {Path(extra['checker']).name}" if extra.get("checker") else ""
+    why = f"flagged by posttrain's decontamination check{checker} against the benchmark's test items"
     outcome = retrain_chain(steps, dirty, run_dir=run_path, benchmark=config.get("benchmark"),
                             remaining_s=remaining_s, reserve_s=reserve_s, say=say, why=why)
     folder = run_path / "ptb"

@@ -107,15 +107,6 @@ class RunData:
     def status(self) -> str:
         return self.summary.get("status") or self.state.get("status") or "unknown"
 
-    def score_of(self, index: int) -> dict | None:
-        """The evaluation (score, n, ci95, report) of iteration `index`; 0 is the baseline."""
-        if index == 0 and self.ledger.get("baseline"):
-            return self.ledger["baseline"]
-        for it in self.iterations:
-            if it.get("index") == index:
-                return it.get("evaluation")
-        return None
-
     def best_before(self, index: int) -> tuple[int, dict] | None:
         """The best evaluation among the baseline and the iterations before `index` (what `index` was tested
         against)."""

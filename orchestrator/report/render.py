@@ -42,6 +42,12 @@ def render_overview(run: RunData) -> str:
         ("train data", e(", ".join(s.get("train_data") or cfg.get("train_data") or []) or "chosen by the team")),
         ("run directory", f"<code>{e(run.root)}</code>"),
     ]
+    if s.get("brain_usage"):
+        from posttrain.run.usage import usage_line
+
+        facts.insert(4, ("brain usage", e(usage_line(s["brain_usage"]).removeprefix("brain: "))))
+    for said in s.get("steering") or []:
+        facts.append((f"steering (iteration {said['iteration']})", e(said["text"])))
     if s.get("reason"):
         facts.insert(0, ("reason", e(s["reason"])))
     baseline = run.ledger.get("baseline") or s.get("baseline") or {}

@@ -10,8 +10,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 from posttrain.run.objective import Objective
-from posttrain.run.redact import seal
 from posttrain.tools.errors import ConfigError
+from posttrain.tools.redact import seal
 
 
 _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
@@ -49,7 +49,6 @@ class RunConfig(BaseModel):
     teacher: str | None = Field(None, description="A local teacher model (path or Hub id) for rejection sampling.")
     objective: Objective | None = Field(None, description="How the goal was read (benchmark, model, target, budget).")
     agents: list[str] = Field(default_factory=list, description="Plug-in specialist specs (--agent).")
-    approve: bool = Field(False, description="Ask the user to approve each iteration's plan before work starts.")
     teacher_noise: float = Field(0.0, ge=0.0, le=1.0, description="Share of wrong labels from the synthetic teacher.")
     debate_rounds: int = Field(1, ge=1, le=3, description="Debate rounds; the second and third are rebuttals.")
     seed: int = Field(0, description="Seed for data generation and training.")
@@ -59,6 +58,12 @@ class RunConfig(BaseModel):
                                              "cluster has room (docs/playbook.md); False = never.")
     max_arms: int = Field(2, ge=1, le=16, description="Most arms trained side by side in one iteration, the "
                                                       "decision's own included.")
+    brain_budget: str | None = Field(None, description="The brain's budget for the run: tokens ('2M', '500k') or "
+                                                       "money ('$5'); at it the run stops with status `budget`.")
+    brain_price: str | None = Field(None, description="US$ per million prompt/completion tokens, 'IN/OUT' (e.g. "
+                                                      "'0.5/1.5'), for a brain outside the price table.")
+    brain_context: int | None = Field(None, gt=256, description="The brain model's context length in tokens, when "
+                                                                "the endpoint does not say it.")
 
     @field_validator("goal")
     @classmethod
@@ -71,6 +76,24 @@ class RunConfig(BaseModel):
     @classmethod
     def _brain_sealed(cls, value: str) -> str:
         return seal(value)  # credentials in a brain URL never reach state, summary or events
+
+    @field_validator("brain_budget")
+    @classmethod
+    def _brain_budget_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            from posttrain.run.usage import parse_budget
+
+            parse_budget(value)
+        return value
+
+    @field_validator("brain_price")
+    @classmethod
+    def _brain_price_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            from posttrain.run.usage import parse_price
+
+            parse_price(value)
+        return value
 
     @field_validator("time_budget")
     @classmethod

@@ -79,8 +79,12 @@ _current: RunContext | None = None
 
 
 def set_current_run(ctx: RunContext | None) -> None:
+    """Make `ctx` the run in progress (None: it ended); the query guard records its refusals in the run's folder."""
+    from posttrain.tools import query_guard
+
     global _current
     _current = ctx
+    query_guard.set_run_dir(ctx.workspace.root if ctx is not None else None)
 
 
 def current_run() -> RunContext:

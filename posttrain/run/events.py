@@ -66,6 +66,8 @@ class RunFinished(_Event):
     best_iteration: int | None
     best_checkpoint: str | None
     run_dir: str
+    reason: str | None = Field(None, description="Why the run stopped, in one line (failed, blocked, budget).")
+    brain_usage: str | None = Field(None, description="The brain's tokens (and cost) for the whole run, one line.")
 
 
 class Notice(_Event):

@@ -5,6 +5,7 @@ over these facts (loss curves, paired tests, label checks, model size). Nothing 
 know — no generator's record of which labels it corrupted, only what the tools measured.
 """
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -61,6 +62,8 @@ class Facts:
     trained_methods: list[str]
     remaining_s: float | None
     iterations_left: int
+    source_rows: int | None = None  # rows the user's local data holds, known before anything is built
+    prompt_format: str = ""  # the baseline's format verdict, for the plan: what the run trains and serves in, and why
 
     @classmethod
     def from_run(cls, ctx: "RunContext") -> "Facts":
@@ -75,7 +78,9 @@ class Facts:
                    max_new_tokens=bench.max_new_tokens, baseline=ledger.baseline.score if ledger.baseline else None,
                    best=best.score if best else None, last=done[-1] if done else None,
                    trained_methods=[it.plan.method for it in done if it.trained and it.plan],
-                   remaining_s=ctx.remaining_s(), iterations_left=left)
+                   remaining_s=ctx.remaining_s(), iterations_left=left,
+                   source_rows=None if done else count_source_rows(tuple(ctx.config.train_data)),
+                   prompt_format=prompt_format_note(ctx) if not done else "")
 
     # -- derived facts ----------------------------------------------------------------------------------------------
     @property
@@ -145,6 +150,34 @@ class Facts:
         if self.remaining_s is None or not rate:
             return None
         return max(1, math.floor(rate * self.remaining_s / self.iterations_left))
+
+
+def prompt_format_note(ctx: "RunContext") -> str:
+    """What the first plan does about the prompt format: train in the format the baseline's check chose, and, when
+    most baseline completions were empty, cut or misread, say that the data teaches the answer's form too."""
+    from posttrain.tools.errors import ConfigError
+    from posttrain.tools.evaluation.report import load_report
+
+    chosen = ctx.ledger.base_decoding
+    if not chosen:
+        return ""
+    form = "through the chat template" if chosen["chat_template"] else "as raw prompts, no chat template"
+    note = f"Data is built and evaluated {form}, the setting the baseline's decoding check chose ({chosen['chosen']})."
+    try:
+        failures = load_report(ctx.ledger.baseline.report).failures() if ctx.ledger.baseline else None
+    except ConfigError:
+        failures = None
+    if failures and failures.format_bound:
+        note += (" The baseline's completions were mostly empty, cut or misread, so its score measures the format: "
+                 "the rows teach the answer in the form the scorer reads, and the gain is judged against that.")
+    return note
+
+
+@functools.lru_cache(maxsize=8)
+def count_source_rows(train_data: tuple[str, ...]) -> int | None:
+    from posttrain.tools.data.load import count_local_rows
+
+    return count_local_rows(list(train_data)) if train_data else None
 
 
 # RFT samples k answers per prompt; a prompt solved with probability p yields a verified answer with probability

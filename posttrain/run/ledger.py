@@ -10,14 +10,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from posttrain.run.usage import UsageLedger
 from posttrain.tools.data.artifact import DatasetArtifact
 from posttrain.tools.data.discover import SourceCandidates
 from posttrain.tools.evaluation.compare import Comparison
+from posttrain.tools.training.cost import StepCost
 from posttrain.tools.training.result import TrainingResult
 
 
 Method = Literal["sft", "rft", "grpo"]
-METHOD_NAMES = {"sft": "SFT", "rft": "rejection-sampling fine-tuning", "grpo": "GRPO"}
+
+
+UNCAPPED_STEPS = 100_000  # Plan.max_steps' upper bound: a plan at it has no step cap worth saying
 
 
 class Plan(BaseModel):
@@ -42,7 +46,8 @@ class Plan(BaseModel):
 
     def describe(self) -> str:
         source = {"base": "the base model", "best": "the best checkpoint", "latest": "the latest checkpoint"}
-        length = f"{self.epochs:g} epochs (at most {self.max_steps} steps)" if self.epochs else f"{self.max_steps} steps"
+        cap = f" (at most {self.max_steps} steps)" if self.max_steps < UNCAPPED_STEPS else ""
+        length = f"{self.epochs:g} epochs{cap}" if self.epochs else f"{self.max_steps} steps"
         what = f"{self.method.upper()} from {source[self.init_from]} for {length} at lr {self.learning_rate:g}"
         what += f" on {self.n_train} {'rows' if self.method == 'sft' else 'prompts'}"
         if self.method == "rft":
@@ -189,6 +194,8 @@ class IterationRecord(BaseModel):
     blocked: str | None = Field(None, description="Why the work could not proceed (e.g. no training data).")
     reports: dict[str, str] = Field(default_factory=dict, description="Plug-in specialists' work reports.")
     ablation: Ablation | None = Field(None, description="Arms trained side by side, when the decision ran any.")
+    steering: list[str] = Field(default_factory=list, description="What the person said (`posttrain steer`, "
+                                                                  "`--approve`) before this iteration's debate.")
     duration_s: float = 0.0
 
     @property
@@ -217,6 +224,17 @@ class Ledger(BaseModel):
 
     baseline: Score | None = None
     iterations: list[IterationRecord] = Field(default_factory=list)
+    base_decoding: dict | None = Field(None, description="The decoding check on the base model (posttrain_decoding."
+                                       "json's record): the prompt format the run trains and serves in.")
+    cost: "StepCost | None" = Field(None, description="What a training step and an evaluation cost on this machine, "
+                                    "measured after the baseline; plans are sized from it.")
+
+    @property
+    def chat_format(self) -> bool | None:
+        """Whether the run prompts through the chat template, as chosen on the baseline (None before the check)."""
+        return bool(self.base_decoding["chat_template"]) if self.base_decoding else None
+    brain_usage: UsageLedger = Field(default_factory=UsageLedger, description="Brain tokens per iteration and agent.")
+    steering_read: int = Field(0, description="Messages of RUN/steering.jsonl already handed to a debate.")
 
     @property
     def current(self) -> IterationRecord:
@@ -250,7 +268,28 @@ class Ledger(BaseModel):
         return None
 
     def history_text(self, limit: int = 6) -> str:
-        """A compact, numeric account of the run for debate prompts."""
+        """A compact, numeric account of the run for debate prompts: bounded however long the run (the last `limit`
+        iterations one line each with their dissent, earlier ones one digest line; the raw transcript stays on disk)."""
         lines = [f"baseline: score {self.baseline.describe()}"] if self.baseline else []
-        lines += [it.describe() for it in [it for it in self.completed() if it.index > 0][-limit:]]
+        done = [it for it in self.completed() if it.index > 0]
+        older, recent = done[:-limit], done[-limit:]
+        if older:
+            lines.append(_digest(older))
+        for it in recent:
+            dissent = "; ".join(it.dissent)
+            lines.append(it.describe() + (f"; dissent: {dissent[:160]}" if dissent else ""))
         return "\n".join(lines) if lines else "no results yet"
+
+
+def _digest(older: list[IterationRecord]) -> str:
+    """One line for the iterations before the recent ones: methods run, best score, dissents heard."""
+    methods: dict[str, int] = {}
+    for it in older:
+        if it.plan:
+            methods[it.plan.method] = methods.get(it.plan.method, 0) + 1
+    scored = [it for it in older if it.evaluation]
+    best = max(scored, key=lambda it: it.evaluation.score) if scored else None
+    parts = [", ".join(f"{m}×{n}" for m, n in methods.items()) or "no plan",
+             f"best score {best.evaluation.describe()} (iteration {best.index})" if best else "no score",
+             f"{sum(len(it.dissent) for it in older)} dissents"]
+    return f"iterations {older[0].index}–{older[-1].index} (digest): " + "; ".join(parts)

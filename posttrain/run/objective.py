@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from posttrain.run.usage import TokenCount
+
 
 Source = Literal["flag", "goal", "llm"]
 
@@ -38,6 +40,7 @@ class Objective(BaseModel):
     compute_note: str | None = Field(None, description="The compute phrase kept verbatim, e.g. '10 H100-hours'.")
     train_data: list[str] = Field(default_factory=list, description="Training data sources: Hub ids or local files.")
     teacher: str | None = Field(None, description="A teacher model to distil from, when one is named.")
+    brain_usage: TokenCount | None = Field(None, description="Tokens the brain used reading the goal.")
     reading: list[str] = Field(
         default_factory=list, description="One short line per field saying where its value came from."
     )

@@ -9,7 +9,7 @@ from posttrain.run.config import RunConfig
 def test_rejected_plan_stops_before_any_work(tmp_path):
     seen = []
     config = RunConfig(goal="Teach the base model 2-digit addition", benchmark="arithmetic:digits=2,n_eval=40",
-                       max_iterations=1, run_dir=str(tmp_path / "run"), approve=True)
+                       max_iterations=1, run_dir=str(tmp_path / "run"))
     status = session.start(config, approve=lambda decision: seen.append(decision) or False)
     assert status == "stopped"
     assert seen and seen[0].startswith("SFT from the base model")

@@ -137,6 +137,7 @@ def test_resume_with_train_data_redoes_the_blocked_iteration(blocked, ray_cluste
     assert summary["status"] == state["status"] == "max_iterations", summary.get("reason")
     assert state["reason"] is None and summary["reason"] is None
     assert str(train) in state["config"]["train_data"]
+    assert summary["objective"]["train_data"] == summary["train_data"] == state["config"]["train_data"]
 
     # the same iteration 1, redone: no third iteration, no longer blocked
     ledger = state["ledger"]

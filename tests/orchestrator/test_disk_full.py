@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+
 GOAL = "Teach the base model 2-digit addition"
 
 
@@ -61,4 +62,4 @@ def test_a_disk_that_fills_during_training_fails_the_run_with_true_statuses(tmp_
         record = json.loads((kept / name).read_text())
         assert record["status"] == "failed", (name, record.get("status"))
     assert "disk is full" in json.loads((kept / "summary.json").read_text())["reason"]
-    print(f"disk full during training: run failed and exited in {took:.0f} s in all")
+    print(f"disk full during training: run failed and exited in {took:.0f} s in all")  # noqa: T201

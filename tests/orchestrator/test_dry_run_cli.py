@@ -64,7 +64,11 @@ def test_goal_sentence_is_read(capsys, goal, bench, base_model, target, budget, 
     assert objective["base_model"] == base_model
     assert objective["base_model_from"] == ("default" if base_model == "tiny" else "goal")
     assert objective["target"] == (pytest.approx(target) if target is not None else None)
-    assert objective["time_budget_s"] == (pytest.approx(budget) if budget is not None else None)
+    if budget is not None:
+        assert objective["time_budget_s"] == pytest.approx(budget)
+    else:  # a goal silent on time gets the default, and the reading says how it was derived
+        assert objective["time_budget_s"] == 1800 and objective["compute_note"].startswith("default")
+        assert any(line.startswith("time budget 30 min: default") for line in objective["reading"])
     if items is not None:
         assert objective["benchmark_items"] == items
     assert objective["reading"], "each field read must say where it came from"

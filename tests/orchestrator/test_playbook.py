@@ -188,8 +188,12 @@ def test_a_work_turn_reports_every_tool_result_of_the_turn_not_only_the_last():
     """The Evaluator evaluates, then checks decoding: its spoken turn must carry both (the score and any ablation
     table, then the decoding), not only the decoding check."""
     from autogen_core import FunctionCall
-    from autogen_core.models import (AssistantMessage, FunctionExecutionResult, FunctionExecutionResultMessage,
-                                     UserMessage)
+    from autogen_core.models import (
+        AssistantMessage,
+        FunctionExecutionResult,
+        FunctionExecutionResultMessage,
+        UserMessage,
+    )
 
     from posttrain.orchestrator.brains.playbook_client import _this_turns_results
 

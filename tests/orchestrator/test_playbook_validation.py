@@ -52,7 +52,7 @@ def test_annealed_plateau_hands_over_to_the_catalogue(tmp_path):
 
 
 def test_a_converging_run_gets_its_iterations_share_of_the_budget(tmp_path):
-    from posttrain.agents.trainer.tools import budget_share_s
+    from posttrain.agents.trainer.budget import training_share_s as budget_share_s
 
     ctx = make_ctx(tmp_path, budget="30m")  # 3 iterations, none done: a third each
     assert budget_share_s(ctx) == pytest.approx(600, abs=5)

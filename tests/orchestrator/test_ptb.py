@@ -196,10 +196,14 @@ def test_reformatted_test_items_are_caught(tmp_path):
     assert ours.status == "fail" and "drop those rows" in ours.fix
     assert sorted(ours.details["contaminated_rows"]["artifacts/1/data/train-sft.parquet"]) == [50, 51, 52]
     assert sorted(ours.details["label_leaks"]["artifacts/1/data/train-sft.parquet"]) == sorted(i.id for i in items[:3])
+    named = ours.details["matches"]["artifacts/1/data/train-sft.parquet"]  # what audit.json lists for each row
+    assert [(m["row"], m["eval_id"], m["field"]) for m in named] == [(50 + k, it.id, "question")
+                                                                       for k, it in enumerate(items[:3])]
     checker = tmp_path / "check.py"
     checker.write_text(CHECKER)
     theirs = check_contamination_of_run(run, items, checker=str(checker))
     assert theirs.status == "fail" and theirs.details["checker"] == str(checker)
+    assert theirs.details["disagreements"] == {}  # both tools flag the same three rows
 
 
 def test_a_different_model_of_the_same_shape_is_flagged(tmp_path, tiny_model_path):
@@ -356,9 +360,14 @@ def test_ptb_end_to_end_respects_time_and_hands_in_a_clean_model(tmp_path, tiny_
     assert "accuracy" in (tmp_path / "run" / "ptb" / "evaluate.log").read_text()
 
 
+# The kill moment is drawn from a seed, so a failing moment replays exactly: POSTTRAIN_KILL_SEED=N explores others.
+KILL_SEED = int(os.environ.get("POSTTRAIN_KILL_SEED", "22"))
+
+
 @pytest.mark.slow
 def test_kill_at_a_random_moment_leaves_a_loadable_final_model(tmp_path, tiny_model_path):
     task = make_task_folder(tmp_path, tiny_model_path, seconds=300)
+    delay = random.Random(KILL_SEED).uniform(0, 60)
     process = subprocess.Popen(_ptb_command(task, tmp_path / "run"), cwd=task, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -366,7 +375,7 @@ def test_kill_at_a_random_moment_leaves_a_loadable_final_model(tmp_path, tiny_mo
         while not (task / "final_model").exists() and time.time() < deadline:  # before this, nothing can exist
             time.sleep(0.2)
         assert (task / "final_model").exists(), "the base model was never packaged"
-        time.sleep(random.uniform(0, 60))
+        time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:
@@ -374,4 +383,7 @@ def test_kill_at_a_random_moment_leaves_a_loadable_final_model(tmp_path, tiny_mo
             os.killpg(process.pid, signal.SIGKILL)  # the Ray workers it started, in its own process group
         except ProcessLookupError:
             pass
-    _loads_and_generates(task / "final_model")  # as left by the kill: no recovery step needed
+    try:
+        _loads_and_generates(task / "final_model")  # as left by the kill: no recovery step needed
+    except Exception as exc:
+        raise AssertionError(f"killed {delay:.1f} s after packaging (POSTTRAIN_KILL_SEED={KILL_SEED}): {exc}") from exc

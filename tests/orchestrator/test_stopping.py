@@ -80,7 +80,7 @@ def test_one_signal_during_training_stops_quietly_and_resume_finishes(sig, tmp_p
     log = (tmp_path / "run-run.log").read_text()
     assert code == 130, log[-3000:]
     assert took < STOP_WITHIN_S, f"took {took:.1f} s to stop"
-    print(f"stopped in {took:.1f} s")
+    print(f"stopped in {took:.1f} s")  # noqa: T201
     assert "stopping" in log
     assert "Traceback" not in log, log[-3000:]
     assert "*** SIG" not in log and "PC: @" not in log, log[-3000:]
@@ -150,7 +150,7 @@ def test_one_signal_during_evaluation_ends_the_evaluation_at_its_next_batch(tmp_
     log = (tmp_path / "run-run.log").read_text()
     assert code == 130, log[-3000:]
     assert took < 15, f"took {took:.1f} s to stop during evaluation"
-    print(f"stopped during evaluation in {took:.1f} s")
+    print(f"stopped during evaluation in {took:.1f} s")  # noqa: T201
     assert "Traceback" not in log, log[-3000:]
     assert not list((run_dir / "artifacts").glob("0/eval/*.json")), "the evaluation finished instead of stopping"
     state = json.loads((run_dir / "state.json").read_text())

@@ -27,7 +27,9 @@ def test_caesar_teacher_noise_is_measured_not_read():
 def test_rows_without_gold_are_unchecked_and_accuracy_unknown():
     rows = [{"prompt": "abc>", "completion": "bcd"}, {"prompt": "x", "answer": "1"}]
     kept, check = check_labels(rows, "caesar")
-    assert kept == rows and check.accuracy is None and check.unchecked == 2 and "unknown" in check.line()
+    assert kept == rows and check.accuracy is None and check.unchecked == 2 and "not checked" in check.line()
+    # completions with no separate gold answer are the data's own answers: gold labels, not unknown ones
+    assert "taken as the gold labels" in check.line()
     kept, check = check_labels([*rows, {"prompt": "abc>", "completion": "bcd", "answer": "bce"}], "caesar")
     assert (check.checked, check.accepted, check.dropped, check.accuracy, len(kept)) == (1, 0, 1, 0.0, 2)
 

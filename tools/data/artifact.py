@@ -15,17 +15,32 @@ from posttrain.tools.data.quality import QualityReport
 DatasetFormat = Literal["sft", "grpo", "dpo"]
 
 
+class DroppedRow(BaseModel):
+    """One row the gate dropped and the benchmark item it matched."""
+
+    row: int = Field(description="0-based index of the row in the set the gate checked (after mixing, before the "
+                     "split).")
+    benchmark: str = Field(description="Benchmark the matched item belongs to.")
+    eval_id: str = Field(description="Id of the matched test item.")
+    field: str = Field(description="The item's field that matched: question, answer or passage.")
+    rule: str = Field(description="overlap, combined, paraphrase or answer+numbers (see docs/data.md).")
+    score: float = Field(description="The rule's score, 0-1.")
+    text: str = Field(description="The dropped row's text, cut to 160 characters.")
+
+
 class ContaminationSummary(BaseModel):
     """Result of the decontamination gate: which benchmarks were checked and how many training rows it dropped."""
 
     checked_against: list[str] = Field(
         default_factory=list, description="Benchmark names the rows were checked against."
     )
-    dropped: int = Field(0, description="Training rows dropped because they share an n-gram with a benchmark item.")
+    dropped: int = Field(0, description="Training rows dropped because they hold a benchmark item.")
     rate: float = Field(0.0, description="dropped / rows checked (0.0 when nothing was checked).")
-    ngram: int = Field(8, description="n-gram length (in words) of the overlap test.")
+    method: str = Field("", description="How rows were scored (the shared decontamination module's rules).")
     contaminated_eval_items: int = Field(0, description="Benchmark items that appeared in the training rows.")
     per_benchmark: dict[str, int] = Field(default_factory=dict, description="Rows dropped, per benchmark.")
+    dropped_rows: list[DroppedRow] = Field(default_factory=list, description="Every dropped row with its match.")
+    template_siblings: int = Field(0, description="Rows kept as template siblings (same wording, other numbers).")
 
 
 class DatasetArtifact(BaseModel):

@@ -187,6 +187,11 @@ def _load_tokenizer(name: str | None) -> Any:
 def _source_rows(spec: BuildSpec, base: Path, tokenizer: Any, log: _Log, progress: ProgressFn) -> list[list[dict]]:
     """Rows of every source in the output format, empty rows dropped (before any templating hides them)."""
     template = tokenizer if spec.chat_template else None
+    if template is not None and getattr(template, "chat_template", None):
+        log.steps.append(f"prompts rendered through the chat template of {spec.tokenizer} (the prompt format the model "
+                         "is served and evaluated in); the loss is on the completions only")
+    elif spec.format == "sft":
+        log.steps.append("prompts kept raw, no chat template (the prompt format the model is served and evaluated in)")
     per_source = []
     for index, source in enumerate(spec.sources):
         progress("load sources", index, len(spec.sources), source=source.label)
@@ -264,7 +269,7 @@ def _length_and_gate(
         rows = [row for row in rows if _token_length(row, tokenizer) <= spec.max_tokens]
         log.counts["after_length_filter"] = len(rows)
         log.steps.append(f"dropped rows longer than {spec.max_tokens} tokens of {spec.tokenizer}")
-    rows, contamination = decontaminate(rows, spec.decontaminate_against, ngram=spec.ngram)
+    rows, contamination = decontaminate(rows, spec.decontaminate_against)
     log.counts["after_decontam"] = len(rows)
     log.steps.append(
         f"decontamination gate against {', '.join(spec.decontaminate_against) or 'nothing'}: "

@@ -59,7 +59,7 @@ def write_card(out_dir: str | Path, artifact: DatasetArtifact, *, name: str, lic
         + [f"| {k} | {v} |" for k, v in artifact.counts.items()]
         + [""]
     )
-    body += ["## Decontamination", "", _contamination_line(artifact), ""]
+    body += ["## Decontamination", "", _contamination_line(artifact), ""] + _dropped_table(artifact)
     if artifact.label_check is not None:
         body += ["## Label check", "", artifact.label_check.line() + ".", ""]
     elif artifact.label_accuracy is not None:
@@ -91,7 +91,19 @@ def _contamination_line(artifact: DatasetArtifact) -> str:
         return "Not checked against any benchmark."
     per = ", ".join(f"{name}: {count}" for name, count in summary.per_benchmark.items()) or "none"
     return (
-        f"Checked against {', '.join(summary.checked_against)} with {summary.ngram}-gram overlap: "
+        f"Checked against {', '.join(summary.checked_against)} ({summary.method}): "
         f"{summary.dropped} rows dropped ({summary.rate:.2%}; per benchmark: {per}); "
-        f"{summary.contaminated_eval_items} benchmark items were found in the training rows."
+        f"{summary.contaminated_eval_items} benchmark items were found in the training rows; "
+        f"{summary.template_siblings} rows kept as template siblings (same wording, other numbers)."
     )
+
+
+def _dropped_table(artifact: DatasetArtifact) -> list[str]:
+    """Every dropped row with the item it matched, so a reader can check each verdict."""
+    rows = artifact.contamination.dropped_rows
+    if not rows:
+        return []
+    cell = lambda text: text.replace("|", "\\|")  # noqa: E731 - a pipe in a row would break the table
+    return (["| benchmark | item | field | rule | score | dropped row |", "|---|---|---|---|---|---|"]
+            + [f"| {r.benchmark} | {r.eval_id} | {r.field} | {r.rule} | {r.score:.2f} | {cell(r.text)} |"
+               for r in rows] + [""])

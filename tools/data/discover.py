@@ -256,6 +256,7 @@ def compose_build_spec(
     benchmark_spec: str,
     seed: int = 0,
     tokenizer: str | None = None,
+    chat_template: bool = False,
 ) -> BuildSpec:
     """The build spec for the best usable candidates: the most preferred kind of rows (user > benchmark train >
     best Hub hit > generator) plus the teacher when usable; label check and decontamination against the benchmark,
@@ -279,6 +280,7 @@ def compose_build_spec(
         format=fmt,
         sources=sources,
         tokenizer=tokenizer,
+        chat_template=chat_template and tokenizer is not None,
         total=total,
         seed=seed,
         dedupe="near",

@@ -28,7 +28,7 @@ class LabelCheck(BaseModel):
     def line(self) -> str:
         """One line for a transcript."""
         if self.accuracy is None:
-            return f"label accuracy unknown: {self.how}"
+            return f"labels not checked: {self.how}"
         return (
             f"labels {self.accuracy:.1%} correct ({self.accepted}/{self.checked} checked, {self.dropped} dropped, "
             f"{self.unchecked} unchecked; {self.how})"
@@ -75,6 +75,9 @@ def check_labels(
     unchecked = len(rows) - checked
     if checked:
         how = f"each completion scored by the {bench.name} scorer against the row's gold answer"
+    elif any(isinstance(row.get("completion"), str) for row in rows):
+        how = ("the completions are the data's own answers, taken as the gold labels (label accuracy measures labels "
+               "a teacher or a model produced, checked against a separate gold answer)")
     else:
         how = "no row carries both a completion and a gold answer"
     return kept, LabelCheck(

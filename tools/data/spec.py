@@ -152,7 +152,6 @@ class BuildSpec(BaseModel):
         "are dropped and the measured accuracy is the artifact's label_accuracy.",
     )
     decontaminate_against: list[str] = Field(description="Benchmarks of the goal; rows overlapping them are dropped.")
-    ngram: int = Field(8, ge=1, le=64, description="n-gram length of the decontamination test.")
     license: str | None = Field(None, description="Licence written in the card.")
     push_to_hub: str | None = Field(None, description="Hub repo id to upload to after the build (needs HF_TOKEN).")
     why: str | None = Field(None, description="Why these sources were chosen (the evidence); written into the card.")

@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, model_validator
 
-from posttrain.run.redact import redact_url
 from posttrain.tools.errors import ConfigError, NetworkError
 from posttrain.tools.progress import ProgressFn, null_progress
+from posttrain.tools.redact import redact_url
 
 
 TeacherBackend = Literal["auto", "vllm", "transformers", "hosted"]

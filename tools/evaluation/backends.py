@@ -10,7 +10,6 @@ The transformers path sorts prompts by length, pads on the left, and picks the b
 KV cache needs (free GPU memory, or available RAM on CPU); an out-of-memory error halves it and retries.
 """
 
-import importlib.util
 import os
 import time
 from typing import Literal
@@ -19,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from posttrain.tools.errors import ConfigError, EvalError
 from posttrain.tools.progress import ProgressFn, null_progress
+from posttrain.tools.vllm_support import vllm_support, vllm_usable
 
 
 Backend = Literal["auto", "vllm", "transformers"]
@@ -46,11 +46,16 @@ class Generation(BaseModel):
     load_s: float = Field(0.0, description="Time to load the model and tokenizer.")
     sampling: dict[str, bool | float] = Field(
         default_factory=dict, description="Decoding actually used: do_sample, temperature, top_p.")
+    finished: list[bool] = Field(default_factory=list, description="Per prompt: the completion ended by itself (end "
+                                 "token or stop string), not at max_new_tokens; empty when the backend cannot tell.")
+    new_tokens: list[int] = Field(default_factory=list, description="Per prompt: tokens generated up to its end "
+                                  "(what an evaluation's time scales with); empty when the backend cannot tell.")
 
 
 def vllm_available() -> bool:
-    """True when vllm is importable and a CUDA device is visible (vLLM's PyPI wheel is CUDA-only)."""
-    if importlib.util.find_spec("vllm") is None:
+    """True when an installed vLLM is inside TRL's supported range (`vllm_support`, which says once when it is not)
+    and a CUDA device is visible (vLLM's PyPI wheel is CUDA-only)."""
+    if not vllm_usable():
         return False
     import torch
 
@@ -62,6 +67,10 @@ def resolve_backend(backend: Backend) -> Literal["vllm", "transformers"]:
     if backend == "transformers":
         return "transformers"
     if backend == "vllm":
+        support = vllm_support()
+        if support.installed is not None and not support.usable:
+            raise ConfigError(f"--backend vllm: {support.reason}; fix: use --backend transformers (or auto), or "
+                              f"install a vLLM in that range")
         if not vllm_available():
             raise ConfigError(
                 "--backend vllm needs the vllm package and a CUDA GPU; fix: pip install 'posttrain[gpu]' "
@@ -96,6 +105,11 @@ def _chat_prompts(tokenizer, prompts: list[str], chat: bool) -> list[str]:
     ]
 
 
+# On CPU a few dozen sequences already keep the cores' matrix units busy; larger batches only add padding and hold
+# back the progress ticks (a 256-item batch of a 135M model ran minutes between two ticks on 2 cores).
+CPU_MAX_BATCH = 64
+
+
 def auto_batch_size(model, longest_tokens: int, device: str) -> int:
     """Batch size whose KV cache fits in half the free memory (GPU) or a quarter of the available RAM (CPU)."""
     import torch
@@ -108,11 +122,12 @@ def auto_batch_size(model, longest_tokens: int, device: str) -> int:
     per_sequence = 2 * layers * heads * head_dim * model.dtype.itemsize * max(longest_tokens, 1)
     if device.startswith("cuda"):
         free, _ = torch.cuda.mem_get_info()
-        budget = free // 2
+        budget, most = free // 2, 256
     else:
         budget = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4
+        most = CPU_MAX_BATCH
     # activations scale with batch too; x4 on the KV estimate keeps a margin for them
-    return int(max(1, min(256, budget // (4 * per_sequence))))
+    return int(max(1, min(most, budget // (4 * per_sequence))))
 
 
 def dtype_for(device: str):
@@ -165,14 +180,15 @@ def _generate_transformers(model_path: str, prompts: list[str], settings: Genera
     settings = _clamped_to_context(settings, model, max(lengths, default=0))
     order = sorted(range(len(prompts)), key=lambda i: -lengths[i])  # longest first: an OOM shows up at once
     batch = settings.batch_size or auto_batch_size(model, max(lengths, default=1) + settings.max_new_tokens, device)
-    largest, done, outputs = 0, 0, [""] * len(prompts)
+    largest, done, outputs, finished = 0, 0, [""] * len(prompts), [True] * len(prompts)
+    lengths_out = [0] * len(prompts)
     torch.manual_seed(settings.seed)
     started = time.perf_counter()
     while done < len(order):
         chunk = order[done : done + batch]
         try:
-            texts = _generate_batch(model, tokenizer, [texts_in[i] for i in chunk], settings, special,
-                                    (do_sample, temperature, top_p), device)
+            texts, ended, counts = _generate_batch(model, tokenizer, [texts_in[i] for i in chunk], settings, special,
+                                                   (do_sample, temperature, top_p), device)
         except torch.OutOfMemoryError as exc:
             if batch == 1:
                 message = "out of memory with batch size 1; fix: lower max_new_tokens or use a bigger GPU"
@@ -181,12 +197,13 @@ def _generate_transformers(model_path: str, prompts: list[str], settings: Genera
             if device == "cuda":
                 torch.cuda.empty_cache()
             continue
-        for index, text in zip(chunk, texts, strict=True):
-            outputs[index] = text
+        for index, text, end, count in zip(chunk, texts, ended, counts, strict=True):
+            outputs[index], finished[index], lengths_out[index] = text, end, count
         done += len(chunk)
         largest = max(largest, len(chunk))
         progress("generate", done, len(order), batch_size=batch)
-    return Generation(texts=outputs, backend="transformers", batch_size=largest,
+    return Generation(texts=outputs, backend="transformers", batch_size=largest, finished=finished,
+                      new_tokens=lengths_out,
                       duration_s=time.perf_counter() - started, load_s=load_s,
                       sampling={"do_sample": do_sample, "temperature": temperature, "top_p": top_p})
 
@@ -199,7 +216,14 @@ def _clamped_to_context(settings: GenerationSettings, model, longest_prompt: int
     return settings.model_copy(update={"max_new_tokens": max(1, context - longest_prompt)})
 
 
-def _generate_batch(model, tokenizer, prompts, settings, special, sampling, device) -> list[str]:
+def _end_ids(model, tokenizer) -> set[int]:
+    ids = model.generation_config.eos_token_id
+    ids = set(ids if isinstance(ids, list) else [ids] if ids is not None else [])
+    return ids | ({tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set())
+
+
+def _generate_batch(model, tokenizer, prompts, settings, special, sampling,
+                    device) -> tuple[list[str], list[bool], list[int]]:
     import torch
 
     do_sample, temperature, top_p = sampling
@@ -212,7 +236,14 @@ def _generate_batch(model, tokenizer, prompts, settings, special, sampling, devi
                                                                              "top_k": None}
     with torch.inference_mode():
         generated = model.generate(**encoded, **kwargs)
-    return tokenizer.batch_decode(generated[:, encoded["input_ids"].shape[1] :], skip_special_tokens=True)
+    new = generated[:, encoded["input_ids"].shape[1] :]
+    texts = tokenizer.batch_decode(new, skip_special_tokens=True)
+    # a row ended by itself when it produced an end token or a stop string before the budget ran out
+    ends = _end_ids(model, tokenizer)
+    ended = [bool(ends & set(row.tolist())) or new.shape[1] < settings.max_new_tokens
+             or any(stop in text for stop in settings.stop) for row, text in zip(new, texts, strict=True)]
+    counts = [next((i + 1 for i, token in enumerate(row.tolist()) if token in ends), len(row)) for row in new]
+    return texts, ended, counts
 
 
 def _generate_vllm(model_path: str, prompts: list[str], settings: GenerationSettings) -> Generation:
@@ -240,6 +271,7 @@ def _generate_vllm(model_path: str, prompts: list[str], settings: GenerationSett
     else:
         outputs = llm.generate(prompts, params)
     return Generation(texts=[o.outputs[0].text for o in outputs], backend="vllm",
+                      finished=[getattr(o.outputs[0], "finish_reason", None) != "length" for o in outputs],
                       duration_s=time.perf_counter() - started, load_s=load_s,
                       sampling={"do_sample": temperature > 0, "temperature": temperature, "top_p": top_p})
 

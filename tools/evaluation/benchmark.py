@@ -33,6 +33,15 @@ class Scored(BaseModel):
 
     extracted: str | None = Field(description="The answer found in the completion; None when none was found.")
     correct: bool = Field(description="Whether the extracted answer equals the gold answer.")
+    rule: str | None = Field(None, description="How the answer was found: 'boxed', 'answer marker', 'label word', "
+                                               "'whole completion', 'final line', 'last number', …")
+
+
+# Through a chat template a model answers the way it was tuned to: in a sentence, often after a short explanation
+# ("To determine if 11,175 is odd or even, …"). A budget sized for the bare answer cuts that off and scores the
+# format, not the skill; 128 tokens hold a short paragraph (~90 words). Generation stops at the end-of-turn token,
+# so the room costs nothing to a model that answers briefly.
+CHAT_ANSWER_TOKENS = 128
 
 
 class Benchmark:
@@ -54,6 +63,15 @@ class Benchmark:
     chat: bool = False
     stop: tuple[str, ...] = ()
     description: str = ""
+
+    fixed_budget: bool = False  # the user set max_new_tokens explicitly: never widened
+
+    def answer_budget(self, chat: bool) -> int:
+        """Tokens to generate per item: the benchmark's budget, widened to ``CHAT_ANSWER_TOKENS`` when prompts go
+        through a chat template (unless the user fixed the budget)."""
+        if chat and not self.fixed_budget:
+            return max(self.max_new_tokens, CHAT_ANSWER_TOKENS)
+        return self.max_new_tokens
 
     def eval_items(self, limit: int | None = None) -> list[Item]:
         """The evaluation items, always the same ones in the same order (fixed by seed or by the dataset)."""

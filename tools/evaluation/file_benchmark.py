@@ -64,8 +64,10 @@ _MIN_BUDGET, _MAX_BUDGET = 16, 256
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json" and text.lstrip().startswith("["):  # a .json file may hold one array of rows
+    from posttrain.tools.evaluation.contamination.loading import decode_utf8
+
+    text = decode_utf8(path)
+    if text.lstrip().startswith("["):  # one array of rows, whatever the suffix (a JSONL row is an object)
         rows = _parse_json_array(path, text)
     else:
         rows = []
@@ -156,6 +158,8 @@ class FileBenchmark(Benchmark):
             raise ConfigError(f"benchmark file {self.path} does not exist; fix: check the path in '{spec}'")
         self._rows = _read_jsonl(self.path)
         self.inferred: list[str] = []
+        self.labels: tuple[str, ...] | None = None
+        self.fixed_budget = "max_new_tokens" in config.model_fields_set
         self.config = self._infer(config)
         self.name = self.config.name or self.path.stem
         self.spec = spec
@@ -180,6 +184,13 @@ class FileBenchmark(Benchmark):
             scorer, note, n_choices = _infer_scorer(self._rows, answers)
             update |= {"scorer": scorer, "n_choices": config.n_choices if "n_choices" in given else n_choices}
             self.inferred.append(note)
+        if (update.get("scorer") or config.scorer) == "text":
+            from posttrain.tools.evaluation.text_answers import label_set
+
+            self.labels = label_set(answers)
+            if self.labels:
+                self.inferred.append(f"answers are labels of a closed set ({', '.join(self.labels)}): the first "
+                                     "sentence naming exactly one of them is the answer")
         if "max_new_tokens" not in given:
             longest = max(len(a) for a in answers)
             update["max_new_tokens"] = min(_MAX_BUDGET, max(_MIN_BUDGET, 2 * longest))
@@ -213,6 +224,8 @@ class FileBenchmark(Benchmark):
             fields = {**row, "question": question}
             item_id = str(row.get(self.config.id_field or "", index)) if self.config.id_field else str(index)
             meta = {"n_choices": self.config.n_choices, "question": question}
+            if self.labels:
+                meta["labels"] = list(self.labels)
             if self.answer_type == "code":
                 meta |= {"test": row.get("test", ""), "entry_point": row.get("entry_point", "")}
             prompt = self.config.prompt_template.format(**fields)

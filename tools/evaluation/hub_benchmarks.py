@@ -33,7 +33,7 @@ def _gsm8k_row(row: dict[str, Any], index: int, seed: int) -> Item:
     # gold solutions end with "#### 1,234"; the number after the marker is the answer
     final = row["answer"].split("####")[-1].strip().replace(",", "")
     return Item(id=f"gsm8k-{index}", prompt=row["question"] + _BOXED_INSTRUCTION, answer=final,
-                meta={"question": row["question"]})
+                meta={"question": row["question"], "solution": row["answer"]})
 
 
 def _gsm8k_shot(row: dict[str, Any]) -> tuple[str, str]:

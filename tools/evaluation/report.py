@@ -26,6 +26,9 @@ class ItemRecord(BaseModel):
     extracted: str | None = Field(description="Answer found in the completion; None when none was found.")
     gold: str = Field(description="The gold answer.")
     correct: bool = Field(description="Scorer verdict.")
+    outcome: str = Field("", description="correct, empty, cut (hit max_new_tokens), format_miss (gold in the text, "
+                                         "not where the scorer reads) or wrong.")
+    rule: str | None = Field(None, description="How the scorer found the answer (boxed, answer marker, label word…).")
 
 
 class EvalReport(BaseModel):
@@ -43,6 +46,14 @@ class EvalReport(BaseModel):
     spec: str = Field("", description="Canonical benchmark spec, to rebuild the same items.")
     timings: dict[str, float] = Field(default_factory=dict, description="load_s, generate_s, score_s, items_per_s.")
     settings: dict = Field(default_factory=dict, description="Generation settings used.")
+    outcomes: dict = Field(default_factory=dict, description="How items failed and how answers were read "
+                                                             "(failures.Outcomes as a dict).")
+
+    def failures(self):
+        """The outcome counts as a typed `Outcomes` (empty for reports written before they were recorded)."""
+        from posttrain.tools.evaluation.failures import Outcomes
+
+        return Outcomes.model_validate(self.outcomes) if self.outcomes else None
 
 
 def wilson_interval(correct: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -60,12 +71,16 @@ def wilson_interval(correct: int, n: int, z: float = Z95) -> tuple[float, float]
 def build_report(*, benchmark: str, spec: str, model: str, records: list[ItemRecord], backend: str,
                  duration_s: float, path: Path, timings: dict[str, float], settings: dict) -> EvalReport:
     """Summarise records into an EvalReport (no I/O)."""
+    from posttrain.tools.evaluation.failures import Outcomes
+
     correct = sum(record.correct for record in records)
     n = len(records)
+    outcomes = Outcomes.tally([r.outcome for r in records if r.outcome], [r.rule for r in records],
+                              settings.get("max_new_tokens"))
     return EvalReport(
         benchmark=benchmark, model=model, n=n, correct=correct, score=correct / n if n else 0.0,
         ci95=wilson_interval(correct, n), backend=backend, duration_s=duration_s, path=str(path), spec=spec,
-        timings=timings, settings=settings,
+        timings=timings, settings=settings, outcomes=outcomes.model_dump() if outcomes.n else {},
     )
 
 

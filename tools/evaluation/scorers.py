@@ -65,20 +65,26 @@ def find_numbers(text: str) -> list[str]:
 
 def extract_number(completion: str, position: str = "last") -> str | None:
     """Find the final answer: ``\\boxed{}`` first, then "The answer is …" / "####", then the first or last number."""
+    found = extract_number_with_rule(completion, position)
+    return found[0] if found else None
+
+
+def extract_number_with_rule(completion: str, position: str = "last") -> tuple[str, str] | None:
+    """(the answer, the convention that found it) — see ``extract_number``."""
     boxed = last_boxed(completion)
     if boxed is not None and parse_number(boxed) is not None:
-        return boxed.strip()
+        return boxed.strip(), "boxed"
     candidates = []
-    for marker in (_ANSWER_IS, re.compile(r"####\s*(.+)")):
+    for marker, rule in ((_ANSWER_IS, "answer marker"), (re.compile(r"####\s*(.+)"), "#### marker")):
         matches = list(marker.finditer(completion))
         if matches:
             candidates = find_numbers(matches[-1].group(1).split("\n")[0])
             if candidates:
-                return candidates[0].strip()
+                return candidates[0].strip(), rule
     numbers = find_numbers(boxed if boxed is not None else completion)
     if not numbers:
         return None
-    return (numbers[0] if position == "first" else numbers[-1]).strip()
+    return (numbers[0] if position == "first" else numbers[-1]).strip(), f"{position} number"
 
 
 def normalize_math(text: str) -> str:
@@ -100,11 +106,12 @@ def score_numeric(completion: str, gold: str, position: str = "last") -> Scored:
         if candidate is None:
             return Scored(extracted=None, correct=False)
         return Scored(extracted=candidate.strip(), correct=normalize_math(candidate) == normalize_math(gold))
-    extracted = extract_number(completion, position)
-    if extracted is None:
+    found = extract_number_with_rule(completion, position)
+    if found is None:
         return Scored(extracted=None, correct=False)
+    extracted, rule = found
     value = parse_number(extracted)
-    return Scored(extracted=extracted, correct=value is not None and value == gold_value)
+    return Scored(extracted=extracted, correct=value is not None and value == gold_value, rule=rule)
 
 
 def _after_answer_marker(completion: str) -> str | None:
@@ -138,13 +145,22 @@ def extract_choice(completion: str, n_choices: int = 4) -> str | None:
 def score_choice(completion: str, gold: str, n_choices: int = 4) -> Scored:
     """Multiple-choice scorer: the extracted letter must equal the gold letter."""
     letter = extract_choice(completion, n_choices)
-    return Scored(extracted=letter, correct=letter is not None and letter == gold.strip().upper())
+    return Scored(extracted=letter, correct=letter is not None and letter == gold.strip().upper(),
+                  rule="choice letter" if letter else None)
 
 
-def score_text(completion: str, gold: str) -> Scored:
-    """Exact-match scorer after stripping surrounding whitespace."""
-    extracted = completion.strip()
-    return Scored(extracted=extracted, correct=extracted == gold.strip())
+def score_text(completion: str, gold: str, labels: tuple[str, ...] | None = None) -> Scored:
+    """Text scorer: the answer read by the shared conventions (``text_answers``), then compared exactly (after
+    stripping surrounding space); labels of a closed set compare without case."""
+    from posttrain.tools.evaluation.text_answers import read_text_answer
+
+    answer = read_text_answer(completion, labels)
+    if answer is None:
+        return Scored(extracted=None, correct=False)
+    if labels:
+        return Scored(extracted=answer.text, correct=answer.text.casefold() == gold.strip().casefold(),
+                      rule=answer.rule)
+    return Scored(extracted=answer.text, correct=answer.text == gold.strip(), rule=answer.rule)
 
 
 def score_completion(answer_type: AnswerType, completion: str, item: Item, number_position: str = "last") -> Scored:
@@ -157,4 +173,5 @@ def score_completion(answer_type: AnswerType, completion: str, item: Item, numbe
         from posttrain.tools.evaluation.code_exec import score_code
 
         return score_code(completion, item)
-    return score_text(completion, item.answer)
+    labels = item.meta.get("labels")
+    return score_text(completion, item.answer, tuple(labels) if labels else None)

@@ -11,6 +11,8 @@ import importlib.util
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from posttrain.tools.vllm_support import vllm_support, vllm_usable
+
 
 # Optional packages that change the fast path when importable (the `gpu` extra and friends).
 ACCELERATOR_PACKAGES = ("liger_kernel", "flash_attn", "vllm")
@@ -29,14 +31,16 @@ class DeviceFacts(BaseModel):
     gpu_count: int = Field(0, ge=0, description="CUDA devices visible to this process.")
     bf16: bool = Field(False, description="The card computes in bfloat16 (Ampere or newer).")
     flex_attention: bool = Field(False, description="torch ships FlexAttention (torch >= 2.5).")
-    packages: list[str] = Field(default_factory=list, description="Importable packages of ACCELERATOR_PACKAGES.")
+    packages: list[str] = Field(default_factory=list, description="Importable packages of ACCELERATOR_PACKAGES "
+                                "(vllm only when inside TRL's supported range).")
+    vllm_note: str | None = Field(None, description="Why an installed vLLM is not used (outside TRL's range).")
 
     def has(self, package: str) -> bool:
         return package in self.packages
 
     @classmethod
     def cpu(cls) -> "DeviceFacts":
-        return cls(cuda=False, packages=installed_accelerators())
+        return cls(cuda=False, packages=installed_accelerators(), vllm_note=_vllm_note())
 
     @classmethod
     def detect(cls, use_gpu: bool) -> "DeviceFacts":
@@ -50,13 +54,22 @@ class DeviceFacts(BaseModel):
             cuda=True, name=torch.cuda.get_device_name(), capability=tuple(torch.cuda.get_device_capability()),
             total_memory_gb=total / 1e9, free_memory_gb=free / 1e9, gpu_count=torch.cuda.device_count(),
             bf16=torch.cuda.is_bf16_supported(), flex_attention=_has_flex_attention(),
-            packages=installed_accelerators(),
+            packages=installed_accelerators(), vllm_note=_vllm_note(),
         )
 
 
 def installed_accelerators() -> list[str]:
-    """Which optional accelerator packages import here (looked up, not imported: vllm's import takes seconds)."""
-    return [name for name in ACCELERATOR_PACKAGES if importlib.util.find_spec(name) is not None]
+    """Which optional accelerator packages import here (looked up, not imported: vllm's import takes seconds); an
+    installed vLLM outside the range TRL supports does not count (`vllm_support` says so once)."""
+    found = [name for name in ACCELERATOR_PACKAGES if importlib.util.find_spec(name) is not None]
+    if "vllm" in found and not vllm_usable():
+        found.remove("vllm")
+    return found
+
+
+def _vllm_note() -> str | None:
+    support = vllm_support()
+    return support.reason if support.installed is not None and not support.usable else None
 
 
 def _has_flex_attention() -> bool:

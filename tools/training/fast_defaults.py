@@ -166,6 +166,9 @@ def _attention(asked: str | None, facts: DeviceFacts, packing: bool, reasons: di
 
 
 def _rollout(spec, facts: DeviceFacts, reasons: dict) -> Rollout:
+    if spec.use_vllm and facts.vllm_note:
+        raise ConfigError(f"use_vllm=True: {facts.vllm_note}; fix: set use_vllm=None (transformers rollouts) or "
+                          f"install a vLLM in that range")
     if spec.use_vllm or (spec.use_vllm is None and facts.has("vllm") and spec.paged_generation is not True):
         reasons["rollout"] = "vLLM colocated in the training process" + (
             " (set in the spec)" if spec.use_vllm else " (vllm is installed)")
@@ -174,7 +177,7 @@ def _rollout(spec, facts: DeviceFacts, reasons: dict) -> Rollout:
         reasons["rollout"] = "transformers generate (paged_generation=False in the spec)"
         return "generate"
     reasons["rollout"] = "transformers continuous batching (paged KV cache, CUDA graphs)" + (
-        "" if spec.paged_generation else ": vllm is not installed")
+        "" if spec.paged_generation else f": {facts.vllm_note or 'vllm is not installed'}")
     return "continuous_batching"
 
 

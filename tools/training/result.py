@@ -31,6 +31,7 @@ class TrainingResult(BaseModel):
     run_name: str = Field(description="Trackio run name.")
     spec: dict = Field(default_factory=dict, description="The spec as it ran (steps, lr, batch size...), with the "
                        "device choices the worker made under 'resolved'.")
+    planned_s: float | None = Field(None, description="Wall time the plan expected from the measured step cost.")
 
     def describe(self) -> str:
         """One line for the team: status, curve, still improving?, checkpoint or error, diagnosis."""
@@ -44,7 +45,8 @@ class TrainingResult(BaseModel):
             curve.append(f"late improvement {s['late_improvement']:.0%}")
         found = "; ".join(f"{f.kind}: {f.evidence} → {f.fix}" for f in self.findings) or "no findings"
         where = f"checkpoint {self.checkpoint}" if self.checkpoint else f"error: {self.error}"
-        return (f"{self.method.upper()} {self.status} in {self.duration_s:.0f} s: {', '.join(curve) or 'no curve'}; "
+        took = f"{self.duration_s:.0f} s" + (f" (planned {self.planned_s:.0f} s)" if self.planned_s else "")
+        return (f"{self.method.upper()} {self.status} in {took}: {', '.join(curve) or 'no curve'}; "
                 f"{where}; diagnosis: {found}")
 
 

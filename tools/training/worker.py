@@ -85,6 +85,10 @@ def train_here(method: str, spec_json: str, out: Path, project: str, run_name: s
     spec = None
     try:
         import torch
+
+        from posttrain.tools.vllm_support import hide_from_trl
+
+        hide_from_trl()  # before TRL's trainers import an installed vLLM TRL does not support (a container's own)
         from trl import GRPOTrainer, SFTTrainer  # noqa: F401 - loaded before any memory limit: it must bite training
 
         from posttrain.tools.training.grpo import train_grpo

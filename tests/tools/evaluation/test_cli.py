@@ -1,4 +1,4 @@
-"""`posttrain eval` and `posttrain decontam` through the real CLI entry point."""
+"""`posttrain eval` through the real CLI entry point (`decontam`: test_decontam_cli.py)."""
 
 import json
 
@@ -32,39 +32,3 @@ def test_eval_bad_input_exits_2(tiny_model_path, tmp_path, capsys):
                  "--out-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "unknown benchmark 'mmlu'" in err and "Traceback" not in err
-
-
-def test_decontam_json_finds_planted_items(tmp_path, capsys):
-    from posttrain.tools.evaluation import get_benchmark
-
-    evals = get_benchmark("caesar:n_eval=50").eval_items()
-    rows = [{"prompt": item.prompt, "completion": item.answer} for item in
-            get_benchmark("caesar:n_eval=50").train_items(200)]
-    rows[3] = {"messages": [{"role": "user", "content": evals[4].prompt.upper()},
-                            {"role": "assistant", "content": evals[4].answer}]}
-    data_file = tmp_path / "train.jsonl"
-    data_file.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
-    assert main(["decontam", str(data_file), "--benchmark", "caesar:n_eval=50", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data == {"benchmark": "caesar", "ngram": 8, "n_eval": 50, "n_train": 200,
-                    "contaminated_eval_ids": [evals[4].id], "contaminated_train_rows": [3], "rate": 0.02,
-                    "template_ngrams": 0}
-
-
-def test_decontam_parquet_and_text_output(tmp_path, capsys):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from posttrain.tools.evaluation import get_benchmark
-
-    item = get_benchmark("caesar").eval_items(limit=1)[0]
-    pq.write_table(pa.table({"text": ["nothing here", f"leak: {item.prompt}"]}), tmp_path / "d.parquet")
-    assert main(["decontam", str(tmp_path / "d.parquet"), "--benchmark", "caesar"]) == 0
-    out = capsys.readouterr().out
-    assert "1/300 eval items" in out and "1/2 training rows" in out
-
-
-def test_decontam_bad_input_exits_2(tmp_path, capsys):
-    assert main(["decontam", str(tmp_path / "missing.jsonl"), "--benchmark", "caesar"]) == 2
-    assert main(["decontam", str(tmp_path / "missing.jsonl"), "--benchmark", "nope"]) == 2
-    assert "does not exist" in capsys.readouterr().err

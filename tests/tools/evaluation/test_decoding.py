@@ -18,12 +18,13 @@ def test_choice_is_saved_beside_the_checkpoint_and_used_from_then_on(trained_cae
     check = check_decoding(str(model), bench, tmp_path / "check", limit=100)
 
     scores = {c.name: c.score for c in check.candidates}
-    assert list(scores) == ["greedy", "sampled", "greedy+chat"] and all(c.n == 100 for c in check.candidates)
+    # the benchmark's format (chat) is the default; the other format is the challenger
+    assert list(scores) == ["greedy+chat", "sampled+chat", "greedy"] and all(c.n == 100 for c in check.candidates)
     assert check.candidates[0].comparison is None and all(c.comparison for c in check.candidates[1:])
     # 40 steps of SFT on raw prompts: the template (never seen in training) is no better, greedy is best
     assert check.chosen == "greedy" and scores["greedy"] > 0.5 and scores["greedy+chat"] <= scores["greedy"]
     assert scores["greedy+chat"] == template_default.score
-    assert "p<0.05" in check.reason and check.describe().startswith(
+    assert "beat greedy+chat" in check.reason and check.describe().startswith(
         f"decoding for {model} on {check.benchmark}: chose greedy")
     assert sorted(check.written) == sorted([str(model / "generation_config.json"),
                                             str(model / "posttrain_decoding.json")])
@@ -71,6 +72,17 @@ def test_rule_keeps_the_default_unless_beaten_significantly():
     assert choose([default, _candidate("sampled", 0.7, 0.01), _candidate("greedy+chat", 0.7, 0.01)])[0] == "sampled"
 
 
+def test_a_tie_goes_to_the_setting_whose_answers_are_read():
+    """Raw prompts to a chat model: 300 empty completions (0.000); its template: sentences, 5 right (0.050, p=0.06).
+    No score difference, but the template's answers are read: it measures the skill, the default the format."""
+    raw = _candidate("greedy", 0.0, None).model_copy(update={"lost": 100})
+    chat = _candidate("greedy+chat", 0.05, 0.0625).model_copy(update={"lost": 60, "read_p": 1e-12})
+    name, reason = choose([raw, chat])
+    assert name == "greedy+chat" and "measures the format" in reason
+    worse = chat.model_copy(update={"score": 0.0, "lost": 99, "read_p": 1.0})  # not read significantly more often
+    assert choose([raw, worse])[0] == "greedy"
+
+
 def test_vllm_honours_a_greedy_generation_config(tiny_model_path, monkeypatch):
     """vLLM ignores do_sample and would sample a greedy config that has no temperature at 1.0: the backend reads it."""
     import sys
@@ -95,6 +107,7 @@ def test_vllm_honours_a_greedy_generation_config(tiny_model_path, monkeypatch):
 
     monkeypatch.setitem(sys.modules, "vllm", types.SimpleNamespace(LLM=LLM, SamplingParams=types.SimpleNamespace))
     monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: object() if name == "vllm" else None)
+    monkeypatch.setattr("posttrain.tools.vllm_support.installed_version", lambda: "0.31.0")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     greedy = generate(str(tiny_model_path), ["a"], GenerationSettings(max_new_tokens=2), backend="vllm")
     assert seen[-1].temperature == 0.0 and greedy.sampling["do_sample"] is False  # the tiny model ships greedy

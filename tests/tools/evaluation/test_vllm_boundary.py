@@ -49,6 +49,7 @@ def fake_vllm(monkeypatch):
     module.__spec__ = types.SimpleNamespace(name="vllm")
     monkeypatch.setitem(sys.modules, "vllm", module)
     monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: object() if name == "vllm" else None)
+    monkeypatch.setattr("posttrain.tools.vllm_support.installed_version", lambda: "0.31.0")  # inside TRL's range
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     _LLM.calls = []
     return _LLM.calls

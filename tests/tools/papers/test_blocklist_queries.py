@@ -92,3 +92,26 @@ def test_data_discovery_never_inspects_a_blocked_hit(online, guard_on):  # noqa:
     found = _hub_candidates(get_benchmark("gsm8k"), "sft", limit=3)
     assert [r.path for r in online.requests] == ["/api/datasets"]  # the search only: no inspection of the hit
     assert found == [] and read_refusals(guard_on)[0]["surface"] == "data.discover"
+
+
+def test_refusals_land_in_the_current_runs_folder_and_nowhere_after_it(monkeypatch, tmp_path):
+    """The run layer tells the guard its folder (set_current_run); the guard never imports the run."""
+    from posttrain.run.config import RunConfig
+    from posttrain.run.context import RunContext, set_current_run
+    from posttrain.run.events import EventBus
+    from posttrain.run.ledger import Ledger
+    from posttrain.run.workspace import RunWorkspace
+
+    monkeypatch.setenv(query_guard.ENV, "ptb")
+    monkeypatch.delenv(query_guard.LOG_ENV, raising=False)
+    run = tmp_path / "run"
+    ctx = RunContext(config=RunConfig(goal="g", benchmark="arithmetic", run_dir=str(run)),
+                     workspace=RunWorkspace.create(run), ledger=Ledger(), bus=EventBus(), base_model_path="m")
+    set_current_run(ctx)
+    try:
+        with pytest.raises(QueryRefused):
+            query_guard.guard(BLOCKED, surface="papers")
+    finally:
+        set_current_run(None)
+    assert [r["query"] for r in read_refusals(run)] == [BLOCKED]
+    assert query_guard.log_path() is None  # the run ended: a CLI search outside a run records nothing
