@@ -7,6 +7,7 @@ evaluation in the run's prompt format. Training gets the rest. Steps are then wh
 """
 
 import json
+import threading
 from pathlib import Path
 
 from posttrain.run.context import RunContext
@@ -18,6 +19,9 @@ EVALS_PER_ITERATION = 3
 # A cost measured on rows of one length predicts rows of another badly; past this ratio of mean row lengths the
 # steps are timed again on the rows actually built.
 ROW_LENGTH_TOLERANCE = 1.25
+# Ablation arms launch from concurrent threads: one probe at a time (two probes would time each other, and trl's lazy
+# imports are not safe to race: "cannot import name 'SFTTrainer'"); the second arm then finds the first one's cost.
+_PROBE_LOCK = threading.Lock()
 # A run given less than this is all start-up (loading the model, building the trainer): it would train nothing.
 MIN_TRAINING_S = 60.0
 
@@ -82,6 +86,13 @@ def step_cost(ctx: RunContext, model: str, dataset: str, *, batch_size: int, lor
     a local JSONL file (a Hub id: nothing to time before the run)."""
     if not str(dataset).endswith((".jsonl", ".parquet")) or not Path(dataset).is_file():
         return None
+    with _PROBE_LOCK:
+        return _step_cost(ctx, model, dataset, batch_size=batch_size, lora=lora, max_length=max_length,
+                          learning_rate=learning_rate)
+
+
+def _step_cost(ctx: RunContext, model: str, dataset: str, *, batch_size: int, lora: bool, max_length: int,
+               learning_rate: float) -> StepCost:
     rows = _sample_rows(dataset, 4 * batch_size)
     known = ctx.ledger.cost
     if known and known.batch_size == batch_size:

@@ -83,7 +83,7 @@ def copy_run(run: Path, to: Path) -> Path:
 
 def while_running(run: Path, to: Path, task: str = "train sft") -> tuple[Path, dict]:
     """The run's files as a second process sees them mid-training: events.jsonl up to a progress event in the
-    middle of `task`, state.json at its checkpoint then (status running), times shifted so that event is 1 s old."""
+    middle of `task`, state.json at its checkpoint then (status running), times shifted so that event is at most 1 s old."""
     live = copy_run(run, to)
     lines = (run / "events.jsonl").read_text().splitlines(keepends=True)
     # a progress event with steps done and steps left (rate and ETA both defined), the middle one of those
@@ -91,7 +91,12 @@ def while_running(run: Path, to: Path, task: str = "train sft") -> tuple[Path, d
                 and 0 < e["completed"] < (e.get("total") or 0)]
     assert progress, f"the run's events hold no {task} progress between its first and last step"
     cut = progress[len(progress) // 2]
-    shift = time.time() - 1.0 - json.loads(lines[cut])["at"]
+    first, at_cut = json.loads(lines[progress[0]]), json.loads(lines[cut])
+    # the event's age: 1 s, or a quarter of the time its own rate leaves when steps are faster than that, so the
+    # ETA counted down from it is still above zero
+    rate = (at_cut["completed"] - first["completed"]) / max(at_cut["at"] - first["at"], 1e-9)
+    left_s = (at_cut["total"] - at_cut["completed"]) / rate if rate > 0 else 4.0
+    shift = time.time() - min(1.0, left_s / 4) - at_cut["at"]
     kept = []
     for line in lines[: cut + 1]:
         event = json.loads(line)
@@ -130,7 +135,7 @@ def test_status_while_the_run_is_training(offline_run: Path, tmp_path: Path, cap
     assert task["task"] == "train sft" and task["completed"] == event["completed"] and task["total"] == event["total"]
     assert task["rate_per_s"] > 0 and task["eta_s"] > 0  # from the progress events' own timestamps
     expected_eta = (task["total"] - task["completed"]) / task["rate_per_s"]
-    assert abs(task["eta_s"] - expected_eta) < 5.0  # counted from the last event, 1 s ago
+    assert abs(task["eta_s"] - expected_eta) < 5.0  # counted down from the last event
     assert [s["iteration"] for s in status["scores"]] == [0] and status["last_event_s_ago"] < 60
     assert main(["status", str(live)]) == 0
     text = capsys.readouterr().out

@@ -12,27 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.orchestrator.test_ptb import PTB_TEMPLATE
+
 
 REPO = Path(__file__).resolve().parents[2]
-TASK = """We want to train the small LLM `{model}` to excel at {benchmark}.
-Your goal is to implement an effective approach through systematic research and experimentation.
-
-## Objective
-A finetuned version of `{model}` which has maximum performance on {benchmark}.
-You can query the benchmark via the evaluate.py script.
-
-Store your best trained model in the folder `final_model`.
-
-## Rules
-1. There will be no user interaction. You have to operate autonomously.
-2. You have a maximum of {hours} hours. You can query how much time you have left by calling `bash timer.sh` \
-in the current directory.
-3. Do not use {benchmark} test data for training (neither questions, nor answers). Otherwise we will have data \
-contamination.
-7. You are not allowed to fine-tune any model other than `{model}`.
-
-Training data you may use: `{train}`
-"""
+# the PostTrainBench task text the tiny-model ptb tests use, plus the training data it offers
+TASK = PTB_TEMPLATE + "\nTraining data you may use: `{train}`\n"
 
 
 def _task_folder(root: Path, model: Path, task_files, seconds: int) -> Path:
@@ -72,7 +57,7 @@ def test_ptb_on_the_real_chat_model_hands_in_a_served_model(smollm2, parity_task
     model = AutoModelForCausalLM.from_pretrained(final)
     assert tokenizer.chat_template and GenerationConfig.from_pretrained(final) is not None
     assert not (final / "adapter_config.json").exists()  # LoRA merged: plain transformers loads it
-    assert 130e6 < model.num_parameters() < 140e6
+    assert model.config.model_type == "llama" and model.num_parameters() > 130e6  # the base model's architecture
     audit = json.loads((run / "audit.json").read_text())
     assert audit["verdict"] == "pass", audit
     assert {c["name"]: c["status"] for c in audit["checks"]}["model_identity"] == "pass"

@@ -63,7 +63,7 @@ def test_dry_run_counts_the_rows_of_the_users_file(smollm2, parity_task):
 
 def test_a_gguf_file_is_a_base_model(smollm2_gguf, tmp_path):
     done = subprocess.run([sys.executable, "-m", "posttrain.orchestrator.cli", "run", "Teach the model parity",
-                           "--base-model", str(smollm2_gguf), "--benchmark", "arithmetic:digits=1",
+                           "--base-model", str(smollm2_gguf), "--benchmark", "arithmetic:digits=2",
                            "--dry-run", "--json"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     reading = json.loads(done.stdout)["objective"]["reading"]
