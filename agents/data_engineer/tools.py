@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from posttrain.run.context import RunContext
 from posttrain.run.events import Notice
 from posttrain.tools.data import BuildSpec
+from posttrain.tools.data.discover import VALIDATION_ROWS
 from posttrain.tools.data.spec import SourceSpec, TeacherSpec
 from posttrain.tools.hub import DatasetHits, DatasetReport
 
@@ -116,8 +117,11 @@ def make_data_engineer_tools(ctx: RunContext) -> list[Callable]:
                                                       "filters"]) -> BuiltDataset:
         """Build this iteration's training set from a build spec and save parquet + card under the run's artifacts.
         The decontamination gate against the goal's benchmark and the label check with its scorer always run
-        (added when the spec leaves them out)."""
-        spec = BuildSpec.model_validate(spec.model_dump(exclude_unset=True))
+        (added when the spec leaves them out), and a validation split of the training rows is held out for the
+        Trainer (`validation_rows`, default 200, at most a tenth of the rows)."""
+        given = spec.model_dump(exclude_unset=True)
+        given.setdefault("validation_rows", VALIDATION_ROWS)  # the Trainer stops on it (tools/training/convergence)
+        spec = BuildSpec.model_validate(given)
         bench = ctx.benchmark.spec
         spec = spec.model_copy(update={
             "decontaminate_against": list(dict.fromkeys([*spec.decontaminate_against, bench])),

@@ -38,7 +38,7 @@ class Decision:
 
 def data_rows(facts: Facts) -> int:
     if facts.rows:
-        return facts.rows
+        return facts.rows + facts.held_out  # the same rows again: the build holds out the same validation rows
     if facts.source_rows:  # the user's own files: every row they hold (the build drops what fails its checks)
         return facts.source_rows
     if facts.has_generator and facts.n_eval:
@@ -47,7 +47,19 @@ def data_rows(facts: Facts) -> int:
 
 
 def first_epochs(facts: Facts) -> float:
-    return FIRST_EPOCHS_PRETRAINED if facts.size.pretrained else FIRST_EPOCHS_SCRATCH
+    return FIRST_EPOCHS_PRETRAINED if facts.size.pretrained else sft_pass_cap(facts)
+
+
+# Every team build holds out a validation split and SFT trains until it stops improving (tools/training/
+# convergence.py), so a randomly initialised model's passes are a cap, not a target: small data gets as many passes
+# as help. The cap only bounds a run whose validation still improves; it is the order of what a hand recipe gives
+# a few hundred rows (1,500 steps × 64 rows over 560 rows ≈ 170 passes), and the time budget's share caps it too.
+SCRATCH_PASS_CAP = 200.0
+
+
+def sft_pass_cap(facts: Facts) -> float:
+    """Passes over the data for SFT of a randomly initialised model: the cap of a run that stops on validation."""
+    return SCRATCH_PASS_CAP
 
 
 def rft_samples(score: float | None) -> int:
@@ -75,6 +87,8 @@ def default_plan(facts: Facts, seed: int) -> Plan:
         # Nothing to reinforce yet (no right answer sampled) or nothing fits: SFT's dense signal is the only one.
         epochs = (last.plan.epochs or first_epochs(facts)) * 2 if (last and last.plan and last.plan.epochs) \
             else first_epochs(facts)
+        if not facts.size.pretrained and facts.validation:
+            epochs = sft_pass_cap(facts)  # a cap: the validation split decides how many passes help
         if not facts.trained_methods:
             why = "no trained model yet: supervised fine-tuning first"
         elif facts.still_improving:

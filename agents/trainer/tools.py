@@ -23,6 +23,17 @@ def steps_for(epochs: float | None, rows: int, per_step: int, max_steps: int) ->
     return max(1, min(max_steps, math.ceil(epochs * rows / per_step)))
 
 
+def validation_fields(ctx: RunContext, plan) -> dict:
+    """SFT on the built rows trains until the build's validation split stops improving (its loss, and the
+    benchmark's scorer on greedy answers to its prompts); the plan's steps are then a cap. RFT trains on sampled
+    answers, which the split's rows are not: it runs its steps."""
+    dataset = ctx.iteration.dataset
+    held = dataset.splits.get("validation") if dataset else None
+    if plan.method != "sft" or not held:
+        return {}
+    return {"validation_dataset": held, "validation_scorer": ctx.benchmark.spec}
+
+
 def make_trainer_tools(ctx: RunContext) -> list[Callable]:
     from posttrain.agents.trainer.budget import (
         MIN_TRAINING_S,
@@ -70,7 +81,8 @@ def make_trainer_tools(ctx: RunContext) -> list[Callable]:
                       time_budget_s=max(MIN_TRAINING_S, share) if share is not None else None,
                       lora=LoraSpec() if uses_lora(size) else None, **resources)
         if plan.method in ("sft", "rft"):
-            spec = SFTSpec(**common, max_steps=steps, batch_size=batch, max_length=max_length)
+            spec = SFTSpec(**{**common, **validation_fields(ctx, plan)}, max_steps=steps, batch_size=batch,
+                           max_length=max_length)
         else:
             probe = GRPOSpec(benchmark=ctx.benchmark.spec, base_model=model, dataset=dataset)
             steps = steps_for(plan.epochs, rows, probe.prompts_per_step, plan.max_steps)

@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from posttrain.tools.training.sizing import ModelSize
 
 # A loss (or reward) that still moved by more than this share over the last third of a run is "still improving":
-# below it the change is within the step-to-step noise of the logged curve.
+# below it the change is within the step-to-step noise of the logged curve. Read only where it can show it (the
+# curve rule, tools/training/diagnosis.py): the validation split when the run had one (did its last validation
+# set a new best, and did the run end by its cap or budget rather than by patience?), else the training losses
+# logged at a matched learning rate (`late_improvement`), never the tail of a decaying schedule.
 STILL_IMPROVING = 0.05
 # Labels a verifier accepts less often than this come from an unreliable teacher (1 in 10 wrong).
 RELIABLE_LABELS = 0.9
@@ -92,7 +95,16 @@ class Facts:
     @property
     def still_improving(self) -> bool:
         training = self.last.training if self.last else None
+        if training and "val_improving" in training.summary:
+            return bool(training.summary["val_improving"])
         return bool(training and training.summary.get("late_improvement", 0.0) > STILL_IMPROVING)
+
+    @property
+    def validation(self) -> dict[str, float]:
+        """The last run's validation numbers (`result.summarize_validation`); empty when it had no split."""
+        training = self.last.training if self.last else None
+        summary = training.summary if training else {}
+        return {k: v for k, v in summary.items() if k.startswith("val") or "_val_" in k}  # not the eval_ keys
 
     @property
     def solves_some(self) -> bool:
@@ -107,6 +119,11 @@ class Facts:
     @property
     def rows(self) -> int | None:
         return self.last.dataset.n_rows if (self.last and self.last.dataset) else None
+
+    @property
+    def held_out(self) -> int:
+        """Rows the last build held out as its validation split (not in `rows`)."""
+        return self.last.dataset.counts.get("validation", 0) if (self.last and self.last.dataset) else 0
 
     @property
     def finding_kinds(self) -> set[str]:

@@ -63,6 +63,8 @@ class ScriptedTeam:
         system = messages[0]["content"] if messages[0]["role"] == "system" else ""
         tools = {t["function"]["name"] for t in body.get("tools", [])}
         last = messages[-1]
+        if "repeats your previous turn" in str(last["content"]):  # posttrain's loop guard: say something new
+            return text("Same result as last iteration; nothing new to add.")
         if "record_decision" in tools:
             return self.decide(last)
         if last["role"] == "tool":  # a tool result: the next step, or a short report (also the reflection call)

@@ -16,7 +16,7 @@ from posttrain.tools.data.dedupe import find_duplicates
 from posttrain.tools.data.formats import describe_mapping, propose_fits, render_prompt, row_text, to_training_rows
 from posttrain.tools.data.labels import LabelCheck, check_labels
 from posttrain.tools.data.load import FILE_KINDS, load_rows
-from posttrain.tools.data.mix import mix, split_rows, upsample
+from posttrain.tools.data.mix import mix, split_rows, split_validation, upsample
 from posttrain.tools.data.quality import quality_report
 from posttrain.tools.data.save import push_dataset, save_dataset
 from posttrain.tools.data.spec import BuildSpec, SourceSpec
@@ -315,6 +315,11 @@ def build_dataset(
     if spec.test_size:
         log.counts |= {"train": len(train), "test": len(test)}
         log.steps.append(f"split off {spec.test_size:.0%} as the test split")
+    train, validation = split_validation(train, spec.validation_rows)
+    if validation:
+        log.counts |= {"train": len(train), "validation": len(validation)}
+        log.steps.append(f"held out {len(validation)} training rows as the validation split (decontaminated like "
+                         "the rest; never the benchmark's items)")
     artifact = save_dataset(
         train,
         out_dir,
@@ -325,6 +330,7 @@ def build_dataset(
         sources=log.sources,
         transformations=log.steps,
         test_rows=test or None,
+        validation_rows=validation or None,
         label_check=label_check,
         generation=log.generation,
         license=spec.license,

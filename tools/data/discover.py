@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 
 CandidateKind = Literal["user", "benchmark_train", "hub", "teacher", "generator"]
+# Rows held out of every team build as its validation split (capped at a tenth of the rows: tools/data/mix.py).
+VALIDATION_ROWS = 200
 _DATA_KINDS = ("user", "benchmark_train", "hub", "generator")  # preference order of row sources
 
 
@@ -284,6 +286,8 @@ def compose_build_spec(
         dedupe="near",
         label_check=benchmark_spec if fmt == "sft" else None,
         decontaminate_against=[benchmark_spec],
+        # the Trainer trains until this held-out slice stops improving (tools/training/convergence.py)
+        validation_rows=VALIDATION_ROWS,
         why="; ".join(f"{c.kind} {c.label}: {c.evidence}" for c in chosen)
         + (f" (preferred over: {', '.join(skipped)})" if (skipped := _passed_over(candidates, chosen)) else ""),
     )

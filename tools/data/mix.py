@@ -4,6 +4,8 @@
 >>> upsample(rows_b, 3.0)                                                 # every row three times
 """
 
+import hashlib
+import json
 import random
 from typing import Any
 
@@ -57,3 +59,30 @@ def split_rows(rows: list[Row], test_size: float, *, seed: int = 0) -> tuple[lis
     cut = round(len(rows) * test_size)
     test = set(order[:cut])
     return [r for i, r in enumerate(rows) if i not in test], [r for i, r in enumerate(rows) if i in test]
+
+
+# The validation split the Trainer stops on. Its loss is an average over rows (standard error ~ 1/sqrt(n)) and its
+# score a share of items (±0.07 at 200 items, p = 0.5): 200 rows read both well enough to see a trend, more only
+# costs evaluation time. Small data keeps at least 90% of its rows for training.
+VALIDATION_MAX_SHARE = 0.1
+# Fewer held-out rows than this give a score too coarse to compare (1 item = 1/MIN) and a noisy loss: no split.
+VALIDATION_MIN_ROWS = 10
+
+
+def validation_count(n_rows: int, wanted: int) -> int:
+    """Rows to hold out of `n_rows`: `wanted`, at most a tenth of the rows, none when that is under the minimum."""
+    n = min(wanted, int(n_rows * VALIDATION_MAX_SHARE))
+    return n if n >= VALIDATION_MIN_ROWS else 0
+
+
+def split_validation(rows: list[Row], wanted: int) -> tuple[list[Row], list[Row]]:
+    """(train, validation) split of training rows; `validation_count` decides the size. A row is held out by the
+    hash of its content, not by a seed or its position: the same rows give the same split in every build, so a
+    row validated in one iteration is never trained on in the next (each iteration rebuilds with its own seed)."""
+    n = validation_count(len(rows), wanted)
+    if not n:
+        return rows, []
+    ranked = sorted(range(len(rows)), key=lambda i: hashlib.sha1(
+        json.dumps(rows[i], sort_keys=True, default=str).encode()).hexdigest())
+    held = set(ranked[:n])
+    return [r for i, r in enumerate(rows) if i not in held], [r for i, r in enumerate(rows) if i in held]

@@ -24,13 +24,15 @@ def save_dataset(
     sources: list[str],
     transformations: list[str],
     test_rows: list[dict[str, Any]] | None = None,
+    validation_rows: list[dict[str, Any]] | None = None,
     label_accuracy: float | None = None,
     label_check: LabelCheck | None = None,
     generation: dict[str, Any] | None = None,
     license: str | None = None,
     quality: QualityReport | None = None,
 ) -> DatasetArtifact:
-    """Write out_dir/<name>.parquet (and <name>-test.parquet when test rows are given) plus out_dir/README.md."""
+    """Write out_dir/<name>.parquet (and <name>-test.parquet / <name>-validation.parquet when those rows are given)
+    plus out_dir/README.md."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -50,6 +52,10 @@ def save_dataset(
         test_path = out / f"{name}-test.parquet"
         pq.write_table(pa.Table.from_pylist(test_rows, schema=train.schema), test_path)
         splits["test"] = str(test_path)
+    if validation_rows:
+        validation_path = out / f"{name}-validation.parquet"
+        pq.write_table(pa.Table.from_pylist(validation_rows, schema=train.schema), validation_path)
+        splits["validation"] = str(validation_path)
     artifact = DatasetArtifact(
         path=str(path),
         format=fmt,

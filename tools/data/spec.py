@@ -142,6 +142,10 @@ class BuildSpec(BaseModel):
     dedupe: Literal["none", "exact", "near"] = Field("near", description="Duplicate filter.")
     near_threshold: float = Field(0.85, gt=0.0, le=1.0, description="Jaccard similarity for near duplicates.")
     test_size: float = Field(0.0, ge=0.0, lt=1.0, description="Share split off as <name>-test.parquet.")
+    validation_rows: int = Field(
+        0, ge=0, description="Training rows held out as <name>-validation.parquet (after the decontamination gate) "
+        "for validation loss and score during training; at most a tenth of the rows (`validation_count`)."
+    )
     label_check: str | None = Field(
         None,
         description="Benchmark whose scorer checks every SFT completion against its gold `answer`; failures "

@@ -70,7 +70,7 @@ def _error_findings(error: str | None) -> list[Finding]:
 ABSURD_LOSS = 25.0
 
 
-def _loss_findings(loss: list[tuple[int, float]], is_rl: bool) -> list[Finding]:
+def _loss_findings(loss: list[tuple[int, float]], is_rl: bool, metrics: list[dict]) -> list[Finding]:
     bad = [(s, v) for s, v in loss if not math.isfinite(v)]
     if bad:
         return [Finding(kind="loss_divergence", severity="error",
@@ -94,7 +94,39 @@ def _loss_findings(loss: list[tuple[int, float]], is_rl: bool) -> list[Finding]:
                         evidence=f"loss stayed flat: {first:.4g} at step {loss[0][0]} -> {last:.4g} at step "
                                  f"{loss[-1][0]} ({len(loss)} logs)",
                         fix="raise learning_rate (is it 0 or tiny?), check labels are not all masked, train longer")]
-    return _loss_plateau(loss)
+    if any("val_loss" in r for r in metrics):
+        return []  # the validation split judges the curve (_validation_findings)
+    matched = [(s, v) for (s, v), keep in zip(loss, _matched_mask(metrics, loss), strict=True) if keep]
+    return _loss_plateau(matched)
+
+
+# The curve rule. A training loss falls for two reasons: the model learns, or the step size shrinks (a decaying
+# schedule averages out the gradient noise, so the loss drops where nothing new is learnt, and near a zero rate it
+# cannot move at all). So "flat" and "still improving" are read only where the rate was matched: from the
+# validation split when there is one (ValidationStop), else from the training losses logged while the rate was
+# within a factor MATCHED_RATE of its peak (the constant phase of a constant schedule, the first half of a cosine)
+# — never from the tail of a decaying schedule, where nearly every run looks flat.
+MATCHED_RATE = 0.5
+
+
+def matched_rate_losses(metrics: list[dict]) -> list[float]:
+    """The logged training losses taken at a learning rate within `MATCHED_RATE` of the run's peak rate (all of
+    them when the rows carry no learning rate)."""
+    rows = [(v, _value(r, "learning_rate")) for r in metrics if (v := _value(r, "loss")) is not None]
+    rates = [lr for _, lr in rows if lr is not None]
+    if not rates:
+        return [v for v, _ in rows]
+    peak = max(rates)
+    return [v for v, lr in rows if lr is not None and peak > 0 and lr >= MATCHED_RATE * peak]
+
+
+def _matched_mask(metrics: list[dict], loss: list[tuple[int, float]]) -> list[bool]:
+    """For each logged loss: was it taken at a matched rate (see `matched_rate_losses`)?"""
+    rates = [_value(r, "learning_rate") for r in metrics if _value(r, "loss") is not None]
+    peak = max((lr for lr in rates if lr is not None), default=None)
+    if peak is None or len(rates) != len(loss):
+        return [True] * len(loss)
+    return [lr is not None and peak > 0 and lr >= MATCHED_RATE * peak for lr in rates]
 
 
 def _loss_plateau(loss: list[tuple[int, float]]) -> list[Finding]:
@@ -109,6 +141,45 @@ def _loss_plateau(loss: list[tuple[int, float]]) -> list[Finding]:
                                  f"then only to {loss[-1][1]:.4g} by step {loss[-1][0]}",
                         fix="more steps of the same will not help: stop here, change the data, or switch method")]
     return []
+
+
+# Validation whose loss moved (fell or rose) by less than this share of its first value did not learn at all.
+VALIDATION_BARELY_MOVED = 0.02
+# Validation loss this far above its best while the training loss kept falling is memorisation, not noise.
+OVERFIT_RISE = 0.1
+
+
+def _validation_findings(metrics: list[dict]) -> list[Finding]:
+    """Findings from the validation split (`convergence.ValidationStop` rows): plateau, overfitting, no learning."""
+    rows = [r for r in metrics if "val_loss" in r]
+    losses = [(int(r["step"]), v) for r in rows if (v := _value(r, "val_loss")) is not None and math.isfinite(v)]
+    if len(losses) < 3:
+        return []
+    end = next((r for r in reversed(metrics) if "val_best_step" in r), {})
+    first, (best_step, best) = losses[0][1], min(losses, key=lambda sv: sv[1])
+    scores = [(int(r["step"]), float(r["val_score"])) for r in rows if "val_score" in r]
+    shown = f"validation loss {first:.4g} -> best {best:.4g} at step {best_step} -> {losses[-1][1]:.4g} at step " \
+            f"{losses[-1][0]}" + (f"; validation score best {max(v for _, v in scores):.3f}" if scores else "")
+    findings = []
+    spread = max(v for _, v in losses) - best  # fell or rose: either way the rate moved the model
+    moved = spread > VALIDATION_BARELY_MOVED * abs(first) or bool(scores and max(v for _, v in scores) > scores[0][1])
+    if not moved:
+        findings.append(Finding(kind="no_learning", severity="error", evidence=f"{shown}: it barely moved",
+                                fix="raise learning_rate (3x), check labels are not all masked"))
+    train_after = [v for s, v in _series(metrics, "loss") if s >= best_step]
+    if losses[-1][1] > best * (1 + OVERFIT_RISE) and len(train_after) >= 2 and train_after[-1] < train_after[0]:
+        findings.append(Finding(kind="overfitting", severity="warning",
+                                evidence=f"{shown} while the training loss fell {train_after[0]:.4g} -> "
+                                         f"{train_after[-1]:.4g}",
+                                fix=f"the step-{end.get('val_best_step', best_step)} weights were kept; more rows, "
+                                    "or fewer passes, help more than more steps"))
+    if end.get("val_stopped_early") and moved:
+        findings.append(Finding(kind="plateau", severity="info",
+                                evidence=f"{shown}: stopped at step {end.get('step')}, no validation gain since step "
+                                         f"{end.get('val_best_step')}",
+                                fix="the best checkpoint was kept; a plateau at a constant rate is that rate's noise "
+                                    "floor: continue from it at a third of the learning rate, or change method/data"))
+    return findings
 
 
 def _reward_findings(metrics: list[dict]) -> list[Finding]:
@@ -219,7 +290,7 @@ def diagnose(
         last_step = loss[-1][0] if loss else len(eval_scores) - 1
         span = max(1, len(eval_scores) - 1)
         scores = [(round(i * last_step / span), score) for i, score in enumerate(eval_scores)]
-    findings = (_error_findings(error) + _loss_findings(loss, is_rl) + _reward_findings(metrics)
-                + _entropy_and_kl(metrics) + _eval_findings(scores, loss))
+    findings = (_error_findings(error) + _loss_findings(loss, is_rl, metrics) + _reward_findings(metrics)
+                + _entropy_and_kl(metrics) + _eval_findings(scores, loss) + _validation_findings(metrics))
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted(findings, key=lambda f: order[f.severity])

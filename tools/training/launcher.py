@@ -167,7 +167,11 @@ def _wait(ref, spec, out: Path, progress: ProgressFn, cancel: threading.Event | 
             progress(task, row.get("step", 0), spec.max_steps, **info)
         seen = len(rows)
         if done:
-            return ray.get(ref), "done"
+            answer = ray.get(ref)
+            last = max((row.get("step", 0) for row in rows), default=0)
+            if (answer or {}).get("status") == "succeeded" and 0 < last < spec.max_steps:
+                progress(task, last, last)  # stopped before its cap (converged, or its time ran out): pass done
+            return answer, "done"
         if cancel is not None and cancel.is_set():
             ray.cancel(ref, force=True)
             return None, "cancelled by request"

@@ -93,12 +93,38 @@ def summarize(metrics: list[dict]) -> dict[str, float]:
         summary["tokens_per_s"] = tokens[-1] / runtime[-1]
     if runtime:
         summary["train_runtime_s"] = runtime[-1]
-    # "Still improving?" over the last third of the run: the loss falling, or (RL, no loss trend) the reward rising.
+    # "Still improving?" over the last third of the run: the reward rising (RL), else the loss falling, read only
+    # where the learning rate was matched (diagnosis.matched_rate_losses): never from a decayed schedule's tail.
     if reward:
         summary["late_improvement"] = -late_drop(reward)
     elif loss:
-        summary["late_improvement"] = late_drop(loss)
+        from posttrain.tools.training.diagnosis import matched_rate_losses
+
+        summary["late_improvement"] = late_drop(matched_rate_losses(metrics))
+    summary |= summarize_validation(metrics)
     return summary
+
+
+def summarize_validation(metrics: list[dict]) -> dict[str, float]:
+    """The validation split's numbers (`convergence.ValidationStop` rows): first/best/last loss and score, the step
+    of the best (the exported weights), whether it stopped early, and whether the last validation was the best
+    (val_improving: the run ended while validation still improved)."""
+    rows = [r for r in metrics if "val_loss" in r]
+    if not rows:
+        return {}
+    out: dict[str, float] = {}
+    losses = [v for v in (_number(r["val_loss"]) for r in rows) if v is not None and math.isfinite(v)]
+    if losses:
+        out.update(first_val_loss=losses[0], best_val_loss=min(losses), last_val_loss=losses[-1])
+    scores = [float(r["val_score"]) for r in rows if "val_score" in r]
+    if scores:
+        out.update(first_val_score=scores[0], best_val_score=max(scores), last_val_score=scores[-1])
+    end = next((r for r in reversed(metrics) if "val_best_step" in r), None)
+    if end is not None:
+        out.update(val_best_step=float(end["val_best_step"]), val_stopped_early=float(bool(end["val_stopped_early"])))
+    out["val_improving"] = float(bool(rows[-1].get("val_improved")) and not out.get("val_stopped_early"))
+    out["validations"] = float(len(rows))
+    return out
 
 
 def late_drop(values: list[float]) -> float:

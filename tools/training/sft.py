@@ -48,11 +48,23 @@ def prepare_sft(spec: SFTSpec, out_dir: Path, *, project: str, run_name: str, us
     if "messages" in dataset.column_names and "{% generation %}" in (tokenizer.chat_template or ""):
         args.assistant_only_loss = True  # learn the answers, not the user turns
     callbacks, budget = standard_callbacks(spec, out_dir, tokenizer)
+    validation = None
+    if spec.validation_dataset:
+        from posttrain.tools.training.callbacks import MetricsStream
+        from posttrain.tools.training.convergence import ValidationStop, validation_items
+
+        stream = next(c for c in callbacks if isinstance(c, MetricsStream))
+        validation = load_train_dataset(spec.validation_dataset)
+        items = validation_items(spec.validation_dataset, tokenizer)
+        callbacks.append(ValidationStop(stream, tokenizer, items, scorer=spec.validation_scorer,
+                                        batch_size=resolved.micro_batch * resolved.grad_accum,
+                                        n_rows=len(validation), patience=spec.patience))
     lora = spec.lora or (LoraSpec() if resolved.lora else None)
     trainer = SFTTrainer(
         model=spec.base_model,
         args=args,
         train_dataset=dataset,
+        eval_dataset=validation,
         processing_class=tokenizer,  # never let TRL re-load it (qwen2 configs swap in a byte-level tokenizer)
         peft_config=lora.to_peft() if lora else None,
         callbacks=[*callbacks, *extra_callbacks],

@@ -24,12 +24,32 @@ class SFTSpec(RunSpec):
         "micro-batch that fits the card (probed once, cached), up to 64k tokens per step."
     )
     max_length: int = Field(64, ge=8, description="Tokens per sequence (prompt + completion); longer rows are cut.")
-    lr_scheduler: str = Field("cosine", description="transformers scheduler name: cosine, linear, constant, ...")
+    lr_scheduler: str | None = Field(
+        None, description="transformers scheduler name: cosine, linear, constant, ...; None = cosine, or constant "
+        "after warm-up when training until the validation split stops improving (`convergence.py`)."
+    )
     warmup_ratio: float = Field(0.05, ge=0.0, lt=1.0, description="Share of steps spent warming up.")
     packing: bool | None = Field(
         None, description="Pack several rows per sequence (TRL's BFD packing, padding-free, per-document masking); "
         "None = on CUDA, off on CPU."
     )
+
+    validation_dataset: str | None = Field(
+        None, description="Held-out rows (same layout as the training rows): validation loss and, with "
+        "validation_scorer, a validation score during training; the best validated weights are exported."
+    )
+    validation_scorer: str | None = Field(
+        None, description="Benchmark spec whose scorer grades greedy answers to the validation prompts."
+    )
+    patience: bool = Field(
+        True, description="With a validation_dataset: stop once validation has not improved for a while "
+        "(max_steps is then a cap); False runs to max_steps and still exports the best validated weights."
+    )
+
+    @property
+    def converges(self) -> bool:
+        """Training until the validation split stops improving (max_steps is a cap)."""
+        return self.validation_dataset is not None and self.patience
 
     @model_validator(mode="after")
     def _packing_needs_room(self):
@@ -38,6 +58,9 @@ class SFTSpec(RunSpec):
         if self.batch_size and self.batch_size % self.num_workers:
             raise ValueError(f"batch_size {self.batch_size} does not split over {self.num_workers} workers; make it "
                              "a multiple of num_workers")
+        if self.validation_dataset and self.num_workers > 1:
+            raise ValueError("validation with early stopping runs in one process (the best weights are kept in its "
+                             "memory); set num_workers=1 or drop validation_dataset")
         return self
 
     def resolve(self, use_gpu: bool, probed_micro_batch: int | None = None):
@@ -57,13 +80,19 @@ class SFTSpec(RunSpec):
         resolved = resolved or self.resolve(use_gpu)
         kwargs = common_trl_kwargs(self, out_dir, project=project, run_name=run_name, use_gpu=use_gpu,
                                    resolved=resolved)
+        from posttrain.tools.training.convergence import CONVERGENCE_SCHEDULE, WARMUP_STEPS_MAX
+
+        warmup = round(self.warmup_ratio * self.max_steps)
         kwargs.update(
             max_length=self.max_length,
-            lr_scheduler_type=self.lr_scheduler,
-            warmup_steps=round(self.warmup_ratio * self.max_steps),
+            lr_scheduler_type=self.lr_scheduler or (CONVERGENCE_SCHEDULE if self.converges else "cosine"),
+            warmup_steps=min(warmup, WARMUP_STEPS_MAX) if self.converges else warmup,
             packing=resolved.packing,
             dataset_num_proc=None,
         )
+        if self.validation_dataset:
+            # ValidationStop decides when to validate (a compute share, in steps); the loss comes from TRL's eval
+            kwargs.update(eval_strategy="no", per_device_eval_batch_size=resolved.micro_batch)
         if resolved.pad_to_multiple_of:
             kwargs["pad_to_multiple_of"] = resolved.pad_to_multiple_of
         kwargs.update(self.trl_overrides)
