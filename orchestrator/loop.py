@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 from posttrain.orchestrator.brains.playbook import Playbook
-from posttrain.orchestrator.summary import build_summary
 from posttrain.orchestrator.team import Team
 from posttrain.orchestrator.transcript import TranscriptWriter
 from posttrain.run.context import RunContext
@@ -24,6 +23,8 @@ from posttrain.run.events import (
 )
 from posttrain.run.ledger import IterationRecord
 from posttrain.run.liveness import this_process
+from posttrain.run.run_summary import RunSummary
+from posttrain.run.state import RunState
 from posttrain.tools.errors import PosttrainError
 
 
@@ -50,21 +51,13 @@ class IterationLoop:
         ctx = self.ctx
         if not step or self._team_state is None:
             self._team_state = await self.team.work.save_state()
-        state = {
-            "version": 1,
-            "config": ctx.config.model_dump(),
-            "base_model_path": ctx.base_model_path,
-            "ledger": ctx.ledger.model_dump(mode="json"),
-            "work_team": self._team_state,
-            "transcript_lines": self.writer.lines_written,
-            "event_lines": self.writer.event_lines,
-            "elapsed_s": ctx.elapsed_s(),
-            "status": self.status,
-            "reason": self.reason,
-            "process": this_process(),  # lets `posttrain status` tell a live run from a killed one
-        }
+        state = RunState(config=ctx.config, base_model_path=ctx.base_model_path, ledger=ctx.ledger,
+                         work_team=self._team_state, transcript_lines=self.writer.lines_written,
+                         event_lines=self.writer.event_lines, elapsed_s=ctx.elapsed_s(), status=self.status,
+                         reason=self.reason,
+                         process=this_process())  # lets `posttrain status` tell a live run from a killed one
         ctx.workspace.save_state(state)
-        ctx.workspace.save_summary(build_summary(ctx, self.status, self.reason))
+        ctx.workspace.save_summary(RunSummary.of(ctx, self.status, self.reason))
         from posttrain.orchestrator.report import refresh_report
 
         await asyncio.to_thread(refresh_report, ctx.workspace.root)  # RUN/report.html stays current; never raises
