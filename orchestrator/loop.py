@@ -25,6 +25,7 @@ from posttrain.run.ledger import IterationRecord
 from posttrain.run.liveness import this_process
 from posttrain.run.run_summary import RunSummary
 from posttrain.run.state import RunState
+from posttrain.tools.durations import minutes
 from posttrain.tools.errors import PosttrainError
 
 
@@ -265,7 +266,7 @@ class IterationLoop:
     def _debate_task(self, it: IterationRecord) -> str:
         cfg, ctx = self.ctx.config, self.ctx
         remaining = ctx.remaining_s()
-        budget = f"{remaining / 60:.1f} min left" if remaining is not None else "no time limit"
+        budget = f"{minutes(remaining)} left" if remaining is not None else "no time limit"
         target = f"target {cfg.target:.3f}" if cfg.target is not None else "no target (use every iteration)"
         return (f"Iteration {it.index} of {cfg.max_iterations} — debate. Goal: {cfg.goal}. Benchmark: {cfg.benchmark}; "
                 f"{target}; {budget}.\nMeasured so far:\n{ctx.ledger.history_text()}\n"

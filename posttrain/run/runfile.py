@@ -16,6 +16,11 @@ from posttrain.tools.errors import ConfigError
 
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+class TornFile(ConfigError):
+    """The file is not valid JSON. Run files are replaced atomically, so this is damage, except to a reader racing a
+    writer on a filesystem without atomic rename (`posttrain status` on a live run), which may read it again."""
 Migration = Callable[[dict], dict]
 
 
@@ -31,7 +36,7 @@ def read_json_object(path: Path) -> dict | None:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path} is corrupt ({exc.msg} at line {exc.lineno}); fix: restore it from a copy of the "
+        raise TornFile(f"{path} is corrupt ({exc.msg} at line {exc.lineno}); fix: restore it from a copy of the "
                           "run, or start a new run") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} holds a JSON {type(data).__name__}, not an object; fix: restore it from a copy "
