@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from posttrain.run.events import AgentMessage, Progress
+from posttrain.tools.providers import SECRET_VARS
 
 
 TOOL_EVENT_TYPES = {"ToolCallRequestEvent", "ToolCallExecutionEvent"}
@@ -145,10 +146,9 @@ def filter_entries(
 # message whose `toolCallId` names the call it answers. One session per run.
 STS_HARNESS = "posttrain"
 STS_MESSAGE_FIELDS = ("role", "content", "reasoningContent", "toolCalls", "toolCallId", "timestamp", "model")
-SECRET_ENV_VARS = ("OPENAI_API_KEY", "HF_TOKEN", "VLLM_API_KEY", "S2_API_KEY")
 
 
-def secret_scrubber(env_vars: Iterable[str] = SECRET_ENV_VARS):
+def secret_scrubber(env_vars: Iterable[str] = SECRET_VARS):
     """A text → text function masking credentials: known key formats and URL secrets (`posttrain.tools.redact`),
     plus the literal values of the environment variables a run reads for its keys, where they are set."""
     import os

@@ -13,14 +13,20 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from posttrain.tools.errors import ConfigError
 
 
 if TYPE_CHECKING:
-    from posttrain.run.run_summary import RunSummary
     from posttrain.run.state import RunState
+
+
+class RunFile(Protocol):
+    """A typed run file (`RunState`, `RunSummary`): the workspace writes what it says it is on disk. Structural, so
+    the summary (built from the whole run context) is not imported here."""
+
+    def to_json(self) -> dict: ...
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -100,7 +106,7 @@ class RunWorkspace:
         return path
 
     # -- state --------------------------------------------------------------------------------------------------
-    def save_state(self, state: "RunState") -> None:
+    def save_state(self, state: RunFile) -> None:
         write_json_atomic(self.state_path, state.to_json())
 
     def load_state(self) -> "RunState":
@@ -112,7 +118,7 @@ class RunWorkspace:
             raise ConfigError(f"{self.root} has no state.json, so it cannot be resumed; start a new `posttrain run`")
         return state
 
-    def save_summary(self, summary: "RunSummary") -> None:
+    def save_summary(self, summary: RunFile) -> None:
         write_json_atomic(self.summary_path, summary.to_json())
 
     # -- transcript recovery ------------------------------------------------------------------------------------
