@@ -248,7 +248,8 @@ def run_sts(run_dir: Path, scrub=None) -> list[dict]:
     first_id = entries[0].raw.get("id", "") if entries else ""
     session_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"posttrain:{run_dir.resolve().name}:{first_id}"))
     best, baseline = summary.best, summary.baseline
-    metadata = {"run": run_dir.resolve().name, "goal": summary.goal or None, "status": written.status if written else None,
+    metadata = {"run": run_dir.resolve().name, "goal": summary.goal or None,
+                "status": written.status if written else None,
                 "benchmark": summary.benchmark or None, "base_model": summary.base_model or None,
                 "brain": summary.brain or None, "baseline": baseline.score if baseline else None,
                 "best": best.score if best else None, "best_iteration": best.iteration if best else None}

@@ -53,7 +53,8 @@ def doctor() -> None:
     for name, ready in brains.items():
         where = " (HF router)" if name == "hf" else ""
         detail = {"offline": "rule-based playbook, always available",
-                  "ollama": "ollama binary found" if ready else "ollama not on PATH (vllm:MODEL@URL works for any server)",
+                  "ollama": "ollama binary found" if ready else
+                  "ollama not on PATH (vllm:MODEL@URL works for any server)",
                   **{kind: f"{var} set{where}" if ready else f"set {var}" for kind, var in HOSTED_KEYS.items()}}
         table.add_row(f"brain {name}", "ready" if ready else "no", detail[name])
     _network_rows(table)
