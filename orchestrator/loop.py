@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 from posttrain.orchestrator.brains.playbook import Playbook
-from posttrain.orchestrator.summary import build_summary
 from posttrain.orchestrator.team import Team
 from posttrain.orchestrator.transcript import TranscriptWriter
 from posttrain.run.context import RunContext
@@ -24,6 +23,9 @@ from posttrain.run.events import (
 )
 from posttrain.run.ledger import IterationRecord
 from posttrain.run.liveness import this_process
+from posttrain.run.run_summary import RunSummary
+from posttrain.run.state import RunState
+from posttrain.tools.durations import minutes
 from posttrain.tools.errors import PosttrainError
 
 
@@ -53,21 +55,13 @@ class IterationLoop:
         ctx = self.ctx
         if not step or self._team_state is None:
             self._team_state = await self.team.work.save_state()
-        state = {
-            "version": 1,
-            "config": ctx.config.model_dump(),
-            "base_model_path": ctx.base_model_path,
-            "ledger": ctx.ledger.model_dump(mode="json"),
-            "work_team": self._team_state,
-            "transcript_lines": self.writer.lines_written,
-            "event_lines": self.writer.event_lines,
-            "elapsed_s": ctx.elapsed_s(),
-            "status": self.status,
-            "reason": self.reason,
-            "process": this_process(),  # lets `posttrain status` tell a live run from a killed one
-        }
+        state = RunState(config=ctx.config, base_model_path=ctx.base_model_path, ledger=ctx.ledger,
+                         work_team=self._team_state, transcript_lines=self.writer.lines_written,
+                         event_lines=self.writer.event_lines, elapsed_s=ctx.elapsed_s(), status=self.status,
+                         reason=self.reason,
+                         process=this_process())  # lets `posttrain status` tell a live run from a killed one
         ctx.workspace.save_state(state)
-        ctx.workspace.save_summary(build_summary(ctx, self.status, self.reason))
+        ctx.workspace.save_summary(RunSummary.of(ctx, self.status, self.reason))
         from posttrain.orchestrator.report import refresh_report
 
         await asyncio.to_thread(refresh_report, ctx.workspace.root)  # RUN/report.html stays current; never raises
@@ -281,7 +275,7 @@ class IterationLoop:
     def _debate_task(self, it: IterationRecord) -> str:
         cfg, ctx = self.ctx.config, self.ctx
         remaining = ctx.remaining_s()
-        budget = f"{remaining / 60:.1f} min left" if remaining is not None else "no time limit"
+        budget = f"{minutes(remaining)} left" if remaining is not None else "no time limit"
         target = f"target {cfg.target:.3f}" if cfg.target is not None else "no target (use every iteration)"
         return (f"Iteration {it.index} of {cfg.max_iterations} — debate. Goal: {cfg.goal}. Benchmark: {cfg.benchmark}; "
                 f"{target}; {budget}.\nMeasured so far:\n{ctx.ledger.history_text()}\n"

@@ -11,6 +11,10 @@ from pathlib import Path
 
 from posttrain.orchestrator.tool_view import parse_json_text
 from posttrain.orchestrator.transcript import Entry
+from posttrain.run.ledger import Ledger, Score
+from posttrain.run.run_summary import IterationSummary, RunSummary, read_summary
+from posttrain.run.state import RunState, read_state
+from posttrain.tools.durations import clock
 
 
 CONFIG_KEYS = ("max_iterations", "target", "time_budget", "debate_rounds", "seed", "playbook_scale", "train_data",
@@ -19,70 +23,73 @@ CONFIG_KEYS = ("max_iterations", "target", "time_budget", "debate_rounds", "seed
 
 def run_markdown(run_dir: Path, entries: list[Entry], output: Path) -> str:
     """The whole Markdown document for the run in `run_dir`, links relative to `output`'s folder."""
-    summary, state = _read(run_dir / "summary.json"), _read(run_dir / "state.json")
+    summary = read_summary(run_dir / "summary.json") or RunSummary()
+    state = read_state(run_dir / "state.json")
     base = output.resolve().parent
     lines = _header(run_dir, summary, state, entries)
     by_iteration: dict[int, list[Entry]] = {}
     for entry in entries:
         by_iteration.setdefault(entry.iteration, []).append(entry)
-    iterations = {it["index"]: it for it in summary.get("iterations", [])}
+    iterations = {it.index: it for it in summary.iterations}
+    ledger = state.ledger if state else Ledger()
     for index in sorted(set(iterations) | set(by_iteration)):
         lines += [f"## Iteration {index}" + (" — baseline" if index == 0 else ""), ""]
         if index in iterations:
-            lines += _results(iterations[index], state.get("ledger") or {}, summary, run_dir, base)
+            lines += _results(iterations[index], ledger, summary, run_dir, base)
         lines += _conversation(index, by_iteration.get(index, []))
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _header(run_dir: Path, summary: dict, state: dict, entries: list[Entry]) -> list[str]:
-    config = state.get("config") or {}
-    goal = summary.get("goal") or config.get("goal") or run_dir.resolve().name
-    brain = _brain_label(run_dir) or summary.get("brain") or config.get("brain") or "?"
+def _header(run_dir: Path, summary: RunSummary, state: RunState | None, entries: list[Entry]) -> list[str]:
+    config = state.config.model_dump() if state else {}
+    goal = summary.goal or config.get("goal") or run_dir.resolve().name
+    brain = _brain_label(run_dir) or summary.brain or config.get("brain") or "?"
     settings = " · ".join(f"{key} {_plain(config[key])}" for key in CONFIG_KEYS
                           if key in config and config[key] not in (None, [], ""))
-    baseline, best = summary.get("baseline") or {}, summary.get("best") or {}
     result = ""
-    if best.get("score") is not None:
-        result = (f"baseline {_score(baseline.get('score'))} → best {_score(best['score'])}"
-                  + (f" (iteration {best['iteration']})" if best.get("iteration") is not None else ""))
-    rows = [("run", f"`{run_dir.resolve().name}`"), ("goal", goal), ("status", summary.get("status") or
-            state.get("status") or "unknown"), ("brain", brain),
-            ("base model", summary.get("base_model") or config.get("base_model") or "?"),
-            ("benchmark", summary.get("benchmark") or config.get("benchmark") or "?"), ("config", settings or "—"),
-            ("wall time", _duration(summary.get("elapsed_s") or state.get("elapsed_s"))), ("result", result or "—"),
+    if summary.best is not None:
+        baseline = summary.baseline.score if summary.baseline else None
+        result = (f"baseline {_score(baseline)} → best {_score(summary.best.score)}"
+                  + (f" (iteration {summary.best.iteration})" if summary.best.iteration is not None else ""))
+    elapsed = summary.elapsed_s or (state.elapsed_s if state else None)
+    rows = [("run", f"`{run_dir.resolve().name}`"), ("goal", goal),
+            ("status", summary.status if summary.status != "unknown" else state.status if state else "unknown"),
+            ("brain", brain), ("base model", summary.base_model or config.get("base_model") or "?"),
+            ("benchmark", summary.benchmark or config.get("benchmark") or "?"), ("config", settings or "—"),
+            ("wall time", "—" if elapsed is None else clock(elapsed)), ("result", result or "—"),
             ("messages", str(len(entries)))]
     lines = [f"# posttrain transcript — {_cell(goal)}", "", "| | |", "|---|---|"]
     lines += [f"| {key} | {_cell(value)} |" for key, value in rows]
     return lines + [""]
 
 
-def _results(it: dict, ledger: dict, summary: dict, run_dir: Path, base: Path) -> list[str]:
-    index = it["index"]
-    record = next((r for r in ledger.get("iterations", []) if r.get("index") == index), {})
-    score = next(iter((it.get("scores") or {}).values()), None)
-    ci = it.get("ci95") or ((summary.get("baseline") or {}).get("ci95") if index == 0 else None)
-    plan, training, comparison = it.get("plan") or {}, it.get("training") or {}, it.get("comparison") or {}
-    method = "baseline" if index == 0 else plan.get("method") or training.get("method") or "—"
-    trained = (f"{training.get('status')}, {training.get('steps') or 0:g} steps" if training else "—")
-    versus = (f"Δ {comparison['diff']:+.3f}, p={comparison['p_value']:.3g}" if comparison.get("diff") is not None
-              else "—")
-    decision = it.get("decision") or ("measure the baseline" if index == 0 else "—")
+def _results(it: IterationSummary, ledger: Ledger, summary: RunSummary, run_dir: Path, base: Path) -> list[str]:
+    index = it.index
+    record = next((r for r in ledger.iterations if r.index == index), None)
+    ci = it.ci95 or (summary.baseline.ci95 if index == 0 and summary.baseline else None)
+    training = it.training
+    method = "baseline" if index == 0 else (it.plan.method if it.plan else None) or (
+        training.method if training else None) or "—"
+    trained = f"{training.status}, {training.steps or 0:g} steps" if training else "—"
+    versus = it.comparison.brief() if it.comparison else "—"
+    decision = it.decision or ("measure the baseline" if index == 0 else "—")
     lines = ["| score | 95% CI | method | decision | training | vs previous best |", "|---|---|---|---|---|---|",
-             f"| {_score(score)} | {f'{ci[0]:.3f}–{ci[1]:.3f}' if ci else '—'} | {method} | {_cell(decision)} "
+             f"| {_score(it.score)} | {f'{ci[0]:.3f}–{ci[1]:.3f}' if ci else '—'} | {method} | {_cell(decision)} "
              f"| {trained} | {versus} |", ""]
-    baseline = (ledger.get("baseline") or {}) if index == 0 else {}
-    links = [_link(label, path, base) for label, path in _artifacts(it, record, run_dir, baseline)]
+    evaluation = (record.evaluation if record else None) or (ledger.baseline if index == 0 else None)
+    log = record.training.log_path if record and record.training else None
+    links = [_link(label, path, base) for label, path in _artifacts(it, run_dir, log, evaluation)]
     if links:
         lines += ["Artifacts: " + " · ".join(links), ""]
     return lines
 
 
-def _artifacts(it: dict, record: dict, run_dir: Path, baseline: dict) -> list[tuple[str, str]]:
-    evaluation, training = record.get("evaluation") or baseline, record.get("training") or {}
-    found = [("dataset", (it.get("data") or {}).get("path")),
-             ("checkpoint", (it.get("training") or {}).get("checkpoint")),
-             ("training log", training.get("log_path")), ("evaluation report", evaluation.get("report")),
-             ("all artifacts", str(run_dir / "artifacts" / str(it["index"])))]
+def _artifacts(it: IterationSummary, run_dir: Path, log: str | None, evaluation: Score | None
+               ) -> list[tuple[str, str]]:
+    found = [("dataset", it.data.path if it.data else None),
+             ("checkpoint", it.training.checkpoint if it.training else None),
+             ("training log", log), ("evaluation report", evaluation.report if evaluation else None),
+             ("all artifacts", str(run_dir / "artifacts" / str(it.index)))]
     return [(label, path) for label, path in found if path and Path(path).exists()]
 
 
@@ -140,12 +147,6 @@ def _brain_label(run_dir: Path) -> str | None:
         return None
 
 
-def _read(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-
 
 def _cell(value) -> str:
     """Text safe inside a Markdown table cell: one line, pipes escaped."""
@@ -158,9 +159,3 @@ def _plain(value) -> str:
 
 def _score(value) -> str:
     return "—" if value is None else f"{value:.3f}"
-
-
-def _duration(seconds) -> str:
-    from posttrain.orchestrator.progress_line import duration_text
-
-    return "—" if seconds is None else duration_text(float(seconds))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from posttrain.run.events import Progress
+from posttrain.tools.durations import clock
 
 
 KEY_METRICS = ("loss", "reward", "kl", "source")
@@ -94,7 +95,7 @@ class TaskProgress:
             parts.append(rate_text(rate))
             eta = self.eta_s(now)
             if eta is not None and not self.done:
-                parts.append(f"ETA {duration_text(eta)}")
+                parts.append(f"ETA {clock(eta)}")
         parts += metric_texts(self.metrics)
         return " · ".join(parts)
 
@@ -102,7 +103,7 @@ class TaskProgress:
         """The collapsed line of a finished (or abandoned) pass: `train sft  94/94 steps in 1:20 · 1.2 it/s · …`."""
         unit = " steps" if self.counts_steps else ""
         total = f"/{_number(self.total)}" if self.total is not None else ""
-        took = duration_text(self.duration_s())
+        took = clock(self.duration_s())
         if self.done:
             head = f"{label or self.task}  {_number(self.completed)}{total}{unit} in {took}"
         else:
@@ -152,14 +153,6 @@ def rate_text(rate: float) -> str:
     if rate < 0.1:
         return f"{1 / rate:.1f} s/it"
     return f"{rate:.1f} it/s" if rate < 10 else f"{rate:.0f} it/s"
-
-
-def duration_text(seconds: float) -> str:
-    """`0:07`, `16:40`, `2:03:09`."""
-    seconds = int(round(max(0.0, seconds)))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _number(value: float | None) -> str:

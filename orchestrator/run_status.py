@@ -5,7 +5,6 @@ the progress events' own timestamps, as the live console computes them) and the 
 `summary.json` give the status at the last checkpoint, the best result and the time used.
 """
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,9 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from posttrain.orchestrator.progress_line import ProgressTracker, TaskProgress
 from posttrain.run import events as ev
 from posttrain.run.liveness import still_running
+from posttrain.run.run_summary import RunSummary, read_summary
+from posttrain.run.runfile import TornFile
+from posttrain.run.state import RunState, read_state
 
 
 STALE_S = 300.0
@@ -87,23 +89,30 @@ def read_events(path: Path) -> list[Any]:
     return items
 
 
-def _read_json(path: Path) -> dict:
+def _read_run_files(run_dir: Path) -> tuple[RunState | None, RunSummary]:
+    """The last checkpoint's state and summary. A file replaced mid-read (a filesystem without atomic rename) reads
+    as absent: the events still tell the status. A file from a newer posttrain is refused (ConfigError, exit 2)."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):  # absent, or replaced mid-read on a filesystem without atomic rename
-        return {}
+        state = read_state(run_dir / "state.json")
+    except TornFile:
+        state = None
+    try:
+        summary = read_summary(run_dir / "summary.json")
+    except TornFile:
+        summary = None
+    return state, summary or RunSummary()
 
 
 def run_status(run_dir: Path, now: float | None = None) -> RunStatus:
     now = time.time() if now is None else now
     events = read_events(run_dir / "events.jsonl")
-    state, summary = _read_json(run_dir / "state.json"), _read_json(run_dir / "summary.json")
-    config = state.get("config") or {}
-    status = RunStatus(run=run_dir.resolve().name, path=str(run_dir), status=state.get("status", "unknown"),
-                       reason=state.get("reason"), goal=config.get("goal") or summary.get("goal", ""),
-                       brain=config.get("brain") or summary.get("brain", ""),
-                       benchmark=config.get("benchmark") or summary.get("benchmark", ""),
-                       base_model=config.get("base_model") or summary.get("base_model", ""))
+    state, summary = _read_run_files(run_dir)
+    config = state.config if state else None
+    status = RunStatus(run=run_dir.resolve().name, path=str(run_dir), status=state.status if state else "unknown",
+                       reason=state.reason if state else None, goal=config.goal if config else summary.goal,
+                       brain=config.brain if config else summary.brain,
+                       benchmark=config.benchmark if config else summary.benchmark,
+                       base_model=config.base_model if config else summary.base_model)
     tracker, finished, session_start, spent_before, last_at = ProgressTracker(), None, None, 0.0, 0.0
     for item in events:
         if isinstance(item, ev.RunStarted):
@@ -131,12 +140,12 @@ def run_status(run_dir: Path, now: float | None = None) -> RunStatus:
         status.status = finished.status
     else:
         status.progress = [_task_line(p, now) for p in tracker.active.values() if not p.done]
-    _results(status, summary, state, finished)
+    _results(status, summary, finished)
     if finished is not None or not events:
-        status.elapsed_s = summary.get("elapsed_s") or state.get("elapsed_s")
+        status.elapsed_s = summary.elapsed_s or (state.elapsed_s if state else None)
     elif session_start is not None:
         status.elapsed_s = spent_before + max(0.0, now - session_start)
-    alive = still_running(state.get("process")) if status.status == "running" and finished is None else None
+    alive = still_running(state.process if state else None) if status.status == "running" and finished is None else None
     if alive is False:  # marked running, but the process that ran it is gone (kill -9, a crash, a reboot)
         status.status = "interrupted"
         status.note = f"its process is gone: continue with `posttrain resume {status.run}`"
@@ -153,17 +162,27 @@ def run_status(run_dir: Path, now: float | None = None) -> RunStatus:
     return status
 
 
-def _brain_and_steering(status: RunStatus, run_dir: Path, summary: dict, state: dict) -> None:
+def _brain_and_steering(status: RunStatus, run_dir: Path, summary: RunSummary, state: RunState | None) -> None:
     """The brain's usage (live from brain_usage.json, else the last summary) and the steering messages."""
     from posttrain.run.steering import read_messages
     from posttrain.run.usage import usage_line
 
-    usage = _read_json(run_dir / "brain_usage.json") or summary.get("brain_usage")
+    usage = _live_usage(run_dir / "brain_usage.json") or summary.brain_usage
     if usage:
         status.brain_usage, status.brain_line = usage, usage_line(usage)
     said = read_messages(run_dir)
     status.steering = [m["text"] for m in said]
-    status.steering_pending = max(0, len(said) - int((state.get("ledger") or {}).get("steering_read", 0)))
+    status.steering_pending = max(0, len(said) - (state.ledger.steering_read if state else 0))
+
+
+def _live_usage(path: Path) -> dict | None:
+    """brain_usage.json, which the brain's meter rewrites as it goes (not a versioned run file)."""
+    import json
+
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
 
 
 def _task_line(state: TaskProgress, now: float) -> TaskLine:
@@ -171,11 +190,11 @@ def _task_line(state: TaskProgress, now: float) -> TaskLine:
                     rate_per_s=state.rate(), eta_s=state.eta_s(now), line=state.line(now=now))
 
 
-def _results(status: RunStatus, summary: dict, state: dict, finished) -> None:
-    baseline, best = summary.get("baseline") or {}, summary.get("best") or {}
-    status.baseline = baseline.get("score")
-    status.best, status.best_iteration = best.get("score"), best.get("iteration")
-    status.best_checkpoint = best.get("checkpoint")
+def _results(status: RunStatus, summary: RunSummary, finished) -> None:
+    status.baseline = summary.baseline.score if summary.baseline else None
+    if summary.best:
+        status.best, status.best_iteration = summary.best.score, summary.best.iteration
+        status.best_checkpoint = summary.best.checkpoint
     if finished is not None:
         status.best = finished.best if finished.best is not None else status.best
         status.best_iteration = finished.best_iteration if finished.best is not None else status.best_iteration

@@ -12,6 +12,7 @@ from posttrain.orchestrator.base_model import (  # noqa: F401 - part of the sess
     size_without_loading,
 )
 from posttrain.run.config import RunConfig
+from posttrain.run.state import RunState
 from posttrain.tools.errors import ConfigError
 
 
@@ -191,7 +192,7 @@ def prepare(config: RunConfig) -> Prepared:
     return Prepared(config=config, brain=brain, specialists=specialists, benchmark=benchmark)
 
 
-async def execute(prepared: Prepared, workspace, base_model_path: str, state: dict | None, console=None,
+async def execute(prepared: Prepared, workspace, base_model_path: str, state: "RunState | None", console=None,
                   approve=None) -> str:
     """Run the loop inside one event loop (AgentChat teams are bound to the loop that made them)."""
     from posttrain.orchestrator.loop import IterationLoop
@@ -202,14 +203,14 @@ async def execute(prepared: Prepared, workspace, base_model_path: str, state: di
     from posttrain.run.ledger import Ledger
 
     config, brain = prepared.config, prepared.brain
-    ledger = Ledger.model_validate(state["ledger"]) if state else Ledger()
+    ledger = state.ledger if state else Ledger()
     ctx = RunContext(config=config, workspace=workspace, ledger=ledger, bus=EventBus(), benchmark=prepared.benchmark,
-                     base_model_path=base_model_path, elapsed_before=state["elapsed_s"] if state else 0.0)
+                     base_model_path=base_model_path, elapsed_before=state.elapsed_s if state else 0.0)
     brain.bind(ctx)
     team = build_team(ctx, prepared.specialists, brain.client_for("Manager"), brain.client_for("Selector"),
                       config.debate_rounds)
-    if state and state.get("work_team"):
-        await team.work.load_state(state["work_team"])
+    if state and state.work_team:
+        await team.work.load_state(state.work_team)
     writer = TranscriptWriter(workspace.transcript_path, workspace.events_path)
     ctx.bus.subscribe(writer)
     if console is not None:
@@ -218,7 +219,7 @@ async def execute(prepared: Prepared, workspace, base_model_path: str, state: di
 
     ctx.bus.subscribe(TeamTracker(ctx))  # each iteration's results into the run's Trackio project, run "team"
     set_current_run(ctx)
-    loop = IterationLoop(ctx, team, writer, approve=approve, team_state=state.get("work_team") if state else None,
+    loop = IterationLoop(ctx, team, writer, approve=approve, team_state=state.work_team if state else None,
                          meter=brain.meter)
     _stop_on_signals(loop)
     try:
@@ -287,15 +288,14 @@ def _run(coro) -> str:
         raise KeyboardInterrupt from None
 
 
-def _check_larger_budget(run_dir: str, state: dict, config: RunConfig, given: str | None) -> None:
+def _check_larger_budget(run_dir: str, state: "RunState", config: RunConfig, given: str | None) -> None:
     """A run stopped at its --brain-budget continues only with one it has not used up yet."""
-    from posttrain.run.ledger import Ledger
     from posttrain.run.usage import parse_budget, price_for
 
-    used = Ledger.model_validate(state["ledger"]).brain_usage
+    used = state.ledger.brain_usage
     if given and used.spent(parse_budget(given), price_for(config.brain, config.brain_price)) < 1.0:
         return
-    raise ConfigError(f"run {run_dir} stopped at its brain budget ({state.get('reason') or config.brain_budget}); "
+    raise ConfigError(f"run {run_dir} stopped at its brain budget ({state.reason or config.brain_budget}); "
                       "resume it with a larger --brain-budget")
 
 
@@ -332,38 +332,36 @@ def resume(run_dir: str, console=None, approve=None, max_iterations: int | None 
     """Continue a stopped, blocked or killed run from its last checkpoint (a blocked run with the data it lacked).
     Plug-ins load only when `agents` (this command line's --agent) names the ones the run used."""
     from posttrain.orchestrator.plugins import check_resume_plugins
-    from posttrain.run.ledger import Ledger
     from posttrain.run.workspace import RunWorkspace
     from posttrain.tools.redact import seal
 
     workspace = RunWorkspace.open(run_dir)
     state = workspace.load_state()
-    config = RunConfig.model_validate({**state["config"], "run_dir": str(workspace.root)})
+    config = state.config.model_copy(update={"run_dir": str(workspace.root)})  # the run may have been moved
     check_resume_plugins(run_dir, config.agents, agents or [])  # never import what state.json names on its own
     if brain:  # e.g. a brain URL whose credentials were masked in state.json
         config = config.model_copy(update={"brain": seal(brain)})
     if brain_budget or brain_price:
         config = RunConfig.model_validate({**config.model_dump(), "brain_budget": brain_budget or config.brain_budget,
                                            "brain_price": brain_price or config.brain_price})
-    if state.get("status") == "budget":
+    if state.status == "budget":
         _check_larger_budget(run_dir, state, config, given=brain_budget)
     if max_iterations is not None:
         config = config.model_copy(update={"max_iterations": max_iterations})
-    elif state.get("status") in ("goal_met", "max_iterations", "budget_exhausted"):
-        raise ConfigError(f"run {run_dir} already finished ({state['status']}); pass --max-iterations N to extend it")
+    elif state.status in ("goal_met", "max_iterations", "budget_exhausted"):
+        raise ConfigError(f"run {run_dir} already finished ({state.status}); pass --max-iterations N to extend it")
     if train_data or teacher:
         config = with_added_data(config, train_data or [], teacher)
-    if state.get("status") == "blocked":
+    if state.status == "blocked":
         if not (train_data or teacher):
-            raise ConfigError(f"run {run_dir} is blocked ({state.get('reason')}); resume it with --train-data "
+            raise ConfigError(f"run {run_dir} is blocked ({state.reason}); resume it with --train-data "
                               "PATH|HUB_ID or --teacher MODEL")
-        ledger = Ledger.model_validate(state["ledger"])
-        ledger.current.blocked = ledger.current.data_candidates = ledger.current.data_search = None
-        state["ledger"] = ledger.model_dump(mode="json")  # redo the blocked iteration's work with the new data
+        current = state.ledger.current  # redo the blocked iteration's work with the new data
+        current.blocked = current.data_candidates = current.data_search = None
     prepared = prepare(config)
-    workspace.rewind_log(workspace.transcript_path, state["transcript_lines"])
-    workspace.rewind_log(workspace.events_path, state["event_lines"])
+    workspace.rewind_log(workspace.transcript_path, state.transcript_lines)
+    workspace.rewind_log(workspace.events_path, state.event_lines)
     from posttrain.orchestrator.library_logs import RUN_LOG, library_output_to
 
     with library_output_to(workspace.root / RUN_LOG):  # Ray, transformers, tqdm: to RUN/run.log, not the console
-        return _run(execute(prepared, workspace, state["base_model_path"], state, console, approve))
+        return _run(execute(prepared, workspace, state.base_model_path, state, console, approve))

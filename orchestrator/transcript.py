@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from posttrain.run.events import AgentMessage, Progress
+from posttrain.tools.providers import SECRET_VARS
 
 
 TOOL_EVENT_TYPES = {"ToolCallRequestEvent", "ToolCallExecutionEvent"}
@@ -145,10 +146,9 @@ def filter_entries(
 # message whose `toolCallId` names the call it answers. One session per run.
 STS_HARNESS = "posttrain"
 STS_MESSAGE_FIELDS = ("role", "content", "reasoningContent", "toolCalls", "toolCallId", "timestamp", "model")
-SECRET_ENV_VARS = ("OPENAI_API_KEY", "HF_TOKEN", "VLLM_API_KEY", "S2_API_KEY")
 
 
-def secret_scrubber(env_vars: Iterable[str] = SECRET_ENV_VARS):
+def secret_scrubber(env_vars: Iterable[str] = SECRET_VARS):
     """A text → text function masking credentials: known key formats and URL secrets (`posttrain.tools.redact`),
     plus the literal values of the environment variables a run reads for its keys, where they are set."""
     import os
@@ -240,18 +240,21 @@ def run_sts(run_dir: Path, scrub=None) -> list[dict]:
     """The STS lines of the run in `run_dir`: one session, its header carrying the run's goal and results."""
     import uuid
 
-    summary_path = run_dir / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    from posttrain.run.run_summary import RunSummary, read_summary
+
+    written = read_summary(run_dir / "summary.json")
+    summary = written or RunSummary()
     entries = read_transcript(run_dir / "transcript.jsonl")
     first_id = entries[0].raw.get("id", "") if entries else ""
     session_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"posttrain:{run_dir.resolve().name}:{first_id}"))
-    best, baseline = summary.get("best") or {}, summary.get("baseline") or {}
-    metadata = {"run": run_dir.resolve().name, "goal": summary.get("goal"), "status": summary.get("status"),
-                "benchmark": summary.get("benchmark"), "base_model": summary.get("base_model"),
-                "brain": summary.get("brain"), "baseline": baseline.get("score"), "best": best.get("score"),
-                "best_iteration": best.get("iteration")}
-    name = summary.get("goal") or run_dir.name
-    return to_sts(entries, session_id=session_id, name=name, model=summary.get("brain"),
+    best, baseline = summary.best, summary.baseline
+    metadata = {"run": run_dir.resolve().name, "goal": summary.goal or None,
+                "status": written.status if written else None,
+                "benchmark": summary.benchmark or None, "base_model": summary.base_model or None,
+                "brain": summary.brain or None, "baseline": baseline.score if baseline else None,
+                "best": best.score if best else None, "best_iteration": best.iteration if best else None}
+    name = summary.goal or run_dir.name
+    return to_sts(entries, session_id=session_id, name=name, model=summary.brain or None,
                   metadata={k: v for k, v in metadata.items() if v is not None}, scrub=scrub)
 
 

@@ -6,17 +6,9 @@ The table goes to the tool result (the transcript), the ledger (summary.json, th
 
 from posttrain.run.context import RunContext
 from posttrain.run.events import ScoreReported
-from posttrain.run.ledger import CONTROL, Score, describe_comparison
+from posttrain.run.ledger import CONTROL, Score
+from posttrain.run.run_summary import ArmSummary
 from posttrain.tools.errors import ToolError
-
-
-def previous_best(ctx: RunContext) -> tuple[Score | None, int]:
-    """The best score before this iteration (the baseline is iteration 0) and where it came from."""
-    best, where = ctx.ledger.baseline, 0
-    for it in ctx.ledger.iterations[:-1]:
-        if it.evaluation and (best is None or it.evaluation.score > best.score):
-            best, where = it.evaluation, it.index
-    return best, where
 
 
 def evaluate_arms(ctx: RunContext, limit: int | None):
@@ -41,7 +33,7 @@ def evaluate_arms(ctx: RunContext, limit: int | None):
             arm.comparison = compare_reports(control.evaluation.report, arm.evaluation.report)
     winner = ablation.pick_winner()
     ablation.winner = winner.name
-    iteration.training, iteration.evaluation = winner.training, winner.evaluation
+    iteration.training = winner.training
     if winner.name != CONTROL:  # the winning arm's settings are what this iteration's checkpoint was trained with
         iteration.plan = winner.plan.model_copy(update={
             "adopted_from": f"{winner.proposed_by} (ablation winner)",
@@ -49,22 +41,14 @@ def evaluate_arms(ctx: RunContext, limit: int | None):
     verdict = f"Ablation result: {ablation.verdict()}."
     if verdict not in iteration.decision:
         iteration.decision = f"{iteration.decision} {verdict}".strip()
-    best, where = previous_best(ctx)
+    versus = ctx.ledger.record_score(iteration, winner.evaluation)
     summary = (f"{ablation.describe()}\nThis iteration's result: arm {winner.name}, "
-               f"score {winner.evaluation.describe()}")
-    iteration.comparison = None
-    if best is not None:
-        iteration.comparison = compare_reports(best.report, winner.evaluation.report)
-        label = "baseline" if where == 0 else f"iteration {where}"
-        summary += f"; vs best ({label}, {best.score:.3f}): {describe_comparison(iteration.comparison)}"
+               f"score {winner.evaluation.describe()}" + (f"; {versus.describe()}" if versus else ""))
     overall, _ = ctx.ledger.best()
     ctx.bus.publish(ScoreReported(iteration=iteration.index, score=winner.evaluation.score,
                                   ci95=tuple(winner.evaluation.ci95), n=winner.evaluation.n,
                                   best=overall.score if overall else winner.evaluation.score))
-    table = [{"arm": a.name, "proposed_by": a.proposed_by, "changes": a.changes,
-              "score": a.evaluation.score if a.evaluation else None,
-              "ci95": list(a.evaluation.ci95) if a.evaluation else None,
-              "vs_control": a.comparison.model_dump() if a.comparison else None} for a in ablation.arms]
+    table = [ArmSummary.of(arm, control.plan).model_dump(mode="json") for arm in ablation.arms]
     return EvaluationReport(summary=summary + ".", score=winner.evaluation.score, n=winner.evaluation.n,
                             ci95=tuple(winner.evaluation.ci95), report_path=winner.evaluation.report,
                             comparison=iteration.comparison.model_dump() if iteration.comparison else None,

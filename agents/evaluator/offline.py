@@ -2,7 +2,6 @@
 
 from posttrain.run.context import RunContext
 from posttrain.run.facts import Facts, Proposal, applicable_techniques
-from posttrain.run.ledger import describe_comparison
 
 
 def proposal(ctx: RunContext) -> Proposal:
@@ -24,7 +23,7 @@ def proposal(ctx: RunContext) -> Proposal:
     if failures:
         evidence += f" ({failures.describe()})"
     if last.comparison:
-        evidence += f"; paired vs the previous best: {describe_comparison(last.comparison)}"
+        evidence += f"; paired vs the previous best: {last.comparison.describe()}"
     if last.decoding:
         evidence += f"; decoding: {last.decoding}"
     if last.ablation and last.ablation.winner:

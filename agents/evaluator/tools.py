@@ -7,11 +7,11 @@ from typing import Annotated
 from posttrain.agents.evaluator.report import DecodingReport, EvaluationReport
 from posttrain.run.context import RunContext
 from posttrain.run.events import ScoreReported
-from posttrain.run.ledger import Score, describe_comparison
+from posttrain.run.ledger import Score
 
 
 def make_evaluator_tools(ctx: RunContext) -> list[Callable]:
-    from posttrain.tools.evaluation import compare_reports, evaluate_model
+    from posttrain.tools.evaluation import evaluate_model
     from posttrain.tools.evaluation.decoding import check_decoding as _check_decoding
 
     def evaluate_checkpoint(limit: Annotated[int | None, "evaluate only the first N items (None = all)"] = None
@@ -29,25 +29,19 @@ def make_evaluator_tools(ctx: RunContext) -> list[Callable]:
         if iteration.index == 0:
             return _measure_baseline(ctx, limit)
         model = ctx.model_to_evaluate()
-        previous_best, best_iteration = ctx.ledger.best()
         report = evaluate_model(model, ctx.benchmark, ctx.artifacts / "eval", limit=limit,
                                 default_chat=ctx.ledger.chat_format, progress=ctx.progress_or_stop)
         score = Score(score=report.score, n=report.n, ci95=tuple(report.ci95), report=report.path,
                       checkpoint=model if iteration.index > 0 else None)
-        comparison = None
-        iteration.evaluation = score
-        summary = f"Score {score.describe()}"
-        if previous_best is not None:
-            comparison = compare_reports(previous_best.report, report.path)
-            iteration.comparison = comparison
-            label = "baseline" if best_iteration == 0 else f"iteration {best_iteration}"
-            summary += f"; vs best ({label}, {previous_best.score:.3f}): {describe_comparison(comparison)}"
+        versus = ctx.ledger.record_score(iteration, score)
+        summary = f"Score {score.describe()}" + (f"; {versus.describe()}" if versus else "")
         summary += "." + _outcomes(report)
         best, _ = ctx.ledger.best()
         ctx.bus.publish(ScoreReported(iteration=iteration.index, score=report.score, ci95=tuple(report.ci95),
                                       n=report.n, best=best.score if best else report.score))
         return EvaluationReport(summary=summary, score=report.score, n=report.n, ci95=tuple(report.ci95),
-                                report_path=report.path, comparison=comparison.model_dump() if comparison else None,
+                                report_path=report.path,
+                                comparison=versus.comparison.model_dump() if versus else None,
                                 outcomes=report.outcomes or None)
 
     def check_decoding(limit: Annotated[int | None, "check on the first N items (None = all)"] = None
@@ -73,11 +67,8 @@ def make_evaluator_tools(ctx: RunContext) -> list[Callable]:
         if iteration.index > 0 and iteration.evaluation and chosen.name != check.candidates[0].name \
                 and limit is None:
             # the checkpoint is used with the chosen decoding from now on, so that is its score
-            iteration.evaluation = Score(score=chosen.score, n=chosen.n, ci95=tuple(chosen.ci95), report=chosen.report,
-                                         checkpoint=model)
-            previous = _previous_best(ctx)
-            if previous is not None:
-                iteration.comparison = compare_reports(previous.report, chosen.report)
+            ctx.ledger.record_score(iteration, Score(score=chosen.score, n=chosen.n, ci95=tuple(chosen.ci95),
+                                                     report=chosen.report, checkpoint=model))
             best, _ = ctx.ledger.best()
             ctx.bus.publish(ScoreReported(iteration=iteration.index, score=chosen.score, ci95=tuple(chosen.ci95),
                                           n=chosen.n, best=best.score if best else chosen.score))
@@ -138,11 +129,3 @@ def _measure_baseline(ctx: RunContext, limit: int | None) -> EvaluationReport:
                             decoding=DecodingReport(summary=check.describe(), chosen=check.chosen,
                                                     written=check.written))
 
-
-def _previous_best(ctx: RunContext) -> Score | None:
-    """The best score before this iteration (baseline included)."""
-    best = ctx.ledger.baseline
-    for it in ctx.ledger.iterations[:-1]:
-        if it.evaluation and (best is None or it.evaluation.score > best.score):
-            best = it.evaluation
-    return best

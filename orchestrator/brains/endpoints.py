@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 
 from posttrain.tools.errors import ConfigError
+from posttrain.tools.providers import HOSTED_KEYS, HOSTS, LOCAL_KEYS
 from posttrain.tools.redact import is_sealed, redact, reveal
 
 
@@ -33,8 +34,7 @@ if TYPE_CHECKING:  # resilient.py imports openai and autogen: keep `posttrain --
 RETRY_ENV = {"timeout_s": "POSTTRAIN_BRAIN_TIMEOUT_S", "max_tries": "POSTTRAIN_BRAIN_MAX_TRIES",
              "deadline_s": "POSTTRAIN_BRAIN_DEADLINE_S", "backoff_s": "POSTTRAIN_BRAIN_BACKOFF_S"}
 BrainKind = Literal["offline", "openai", "hf", "vllm", "ollama"]
-HF_ROUTER_URL = "https://router.huggingface.co/v1"
-KEY_ENV = {"openai": "OPENAI_API_KEY", "hf": "HF_TOKEN"}
+HF_ROUTER_URL = f"https://{HOSTS['hf']}/v1"
 
 
 class BrainSpec(BaseModel):
@@ -89,13 +89,14 @@ def default_brain() -> str:
     """POSTTRAIN_BRAIN if set; an OpenAI brain when OPENAI_API_KEY is set; else the offline playbook."""
     if os.environ.get("POSTTRAIN_BRAIN"):
         return os.environ["POSTTRAIN_BRAIN"]
-    return "openai:gpt-4o-mini" if os.environ.get("OPENAI_API_KEY") else "offline"
+    return "openai:gpt-4o-mini" if os.environ.get(HOSTED_KEYS["openai"]) else "offline"
 
 
 def api_key_for(spec: BrainSpec) -> str:
-    env = KEY_ENV.get(spec.kind)
+    env = HOSTED_KEYS.get(spec.kind)
     if env is None:  # local servers accept any placeholder
-        return os.environ.get("VLLM_API_KEY" if spec.kind == "vllm" else "OLLAMA_API_KEY", "EMPTY")
+        local = LOCAL_KEYS.get(spec.kind)
+        return os.environ.get(local, "EMPTY") if local else "EMPTY"
     key = os.environ.get(env)
     if not key:
         raise ConfigError(f"--brain {spec.kind}:{spec.model} needs {env} in the environment; "
@@ -108,7 +109,7 @@ def check_endpoint(spec: BrainSpec, timeout_s: float = 5.0) -> int | None:
     context length when `/models` says it (vLLM's `max_model_len`), else None."""
     import httpx
 
-    url = (spec.base_url or "https://api.openai.com/v1").rstrip("/") + "/models"
+    url = (spec.base_url or f"https://{HOSTS['openai']}/v1").rstrip("/") + "/models"
     shown = redact(url)
     try:
         response = httpx.get(url, headers={"Authorization": f"Bearer {api_key_for(spec)}"}, timeout=timeout_s)
@@ -117,7 +118,7 @@ def check_endpoint(spec: BrainSpec, timeout_s: float = 5.0) -> int | None:
                           "start the server, check the URL, or use --brain offline") from exc
     if response.status_code in (401, 403):
         raise ConfigError(f"brain endpoint {shown} rejected the API key (HTTP {response.status_code}); check "
-                          f"{KEY_ENV.get(spec.kind, 'the key variable')}")
+                          f"{HOSTED_KEYS.get(spec.kind, 'the key variable')}")
     return context_length(response, spec.model)
 
 

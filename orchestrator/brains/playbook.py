@@ -9,7 +9,6 @@ from typing import Any
 
 from posttrain.run.context import RunContext
 from posttrain.run.facts import Facts, Proposal
-from posttrain.run.ledger import describe_comparison
 
 
 class Playbook:
@@ -43,7 +42,7 @@ class Playbook:
         if last and last.index > 0 and last.evaluation:
             facts.append(f"iteration {last.index} scored {last.evaluation.describe()}")
             if last.comparison:
-                facts.append(f"paired vs the previous best: {describe_comparison(last.comparison)}")
+                facts.append(f"paired vs the previous best: {last.comparison.describe()}")
         elif ledger.baseline:
             facts.append(f"baseline {ledger.baseline.describe()}")
         if report:

@@ -46,13 +46,16 @@ def doctor() -> None:
     ray_address = os.environ.get("RAY_ADDRESS")
     table.add_row("Ray cluster", "existing" if ray_address else "local", ray_address or "started on demand")
     table.add_row("Trackio store", "local", os.environ.get("TRACKIO_DIR", "~/.cache/huggingface/trackio"))
-    brains = {"offline": True, "openai": bool(os.environ.get("OPENAI_API_KEY")), "hf": bool(os.environ.get("HF_TOKEN")),
+    from posttrain.tools.providers import HOSTED_KEYS
+
+    brains = {"offline": True, **{kind: bool(os.environ.get(var)) for kind, var in HOSTED_KEYS.items()},
               "ollama": shutil.which("ollama") is not None}
     for name, ready in brains.items():
+        where = " (HF router)" if name == "hf" else ""
         detail = {"offline": "rule-based playbook, always available",
-                  "openai": "OPENAI_API_KEY set" if ready else "set OPENAI_API_KEY",
-                  "hf": "HF_TOKEN set (HF router)" if ready else "set HF_TOKEN",
-                  "ollama": "ollama binary found" if ready else "ollama not on PATH (vllm:MODEL@URL works for any server)"}
+                  "ollama": "ollama binary found" if ready else
+                  "ollama not on PATH (vllm:MODEL@URL works for any server)",
+                  **{kind: f"{var} set{where}" if ready else f"set {var}" for kind, var in HOSTED_KEYS.items()}}
         table.add_row(f"brain {name}", "ready" if ready else "no", detail[name])
     _network_rows(table)
     Console().print(table)

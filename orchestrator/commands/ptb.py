@@ -38,6 +38,7 @@ def ptb(
     from posttrain.orchestrator.ptb.task import parse_task
     from posttrain.orchestrator.ptb.timing import read_remaining
     from posttrain.run.config import parse_duration
+    from posttrain.tools.durations import minutes
     from posttrain.tools.errors import ConfigError
 
     path = Path(prompt_file).expanduser()
@@ -49,7 +50,7 @@ def ptb(
     if dry_run:
         remaining, source = read_remaining(timer or task.timer, remaining_file, task.hours)
         typer.echo(task.describe())
-        typer.echo(f"time left   {remaining / 60:.1f} min ({source}); budget {(remaining - reserve_s) / 60:.1f} min")
+        typer.echo(f"time left   {minutes(remaining)} ({source}); budget {minutes(remaining - reserve_s)}")
         return
     from posttrain.orchestrator.ptb.runner import run_ptb
 

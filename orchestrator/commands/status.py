@@ -34,14 +34,14 @@ def _print(report) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from posttrain.orchestrator.progress_line import duration_text
+    from posttrain.tools.durations import clock
 
     console = Console(highlight=False)
     head = Text.assemble((report.run, "bold"), "  ", (report.status, _STATUS_STYLE.get(report.status, "yellow")))
     if report.elapsed_s is not None:
-        head.append(f" · {duration_text(report.elapsed_s)} used")
+        head.append(f" · {clock(report.elapsed_s)} used")
     if report.last_event_s_ago is not None:
-        head.append(f" · last event {duration_text(report.last_event_s_ago)} ago", style="dim")
+        head.append(f" · last event {clock(report.last_event_s_ago)} ago", style="dim")
     console.print(head)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)

@@ -39,15 +39,9 @@ def list_runs(
         from posttrain.tools.errors import ConfigError
 
         raise ConfigError(f"runs root {root} does not exist; pass --runs-root DIR")
-    rows = []
-    for ref in find_runs(root):
-        s = _read(ref.path / "summary.json") or _read(ref.path / "state.json")
-        best, base = s.get("best") or {}, s.get("baseline") or {}
-        goal = s.get("goal") or (s.get("config") or {}).get("goal", "")
-        rows.append({"id": ref.id, "path": str(ref.path), "started": datetime.fromtimestamp(ref.started_at)
-                     .isoformat(timespec="seconds"), "status": s.get("status", "?"), "goal": goal,
-                     "baseline": base.get("score"), "best": best.get("score"),
-                     "iterations": len(s.get("iterations", [])) or len((s.get("ledger") or {}).get("iterations", []))})
+    rows = [{"id": ref.id, "path": str(ref.path),
+             "started": datetime.fromtimestamp(ref.started_at).isoformat(timespec="seconds"), **_outcome(ref.path)}
+            for ref in find_runs(root)]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -194,13 +188,28 @@ def push(
     typer.echo(f"commit: {result['commit_url']}")
 
 
-def _read(path: Path) -> dict:
-    import json
+def _outcome(run_dir: Path) -> dict:
+    """A run's status, goal, scores and iterations for the list, from summary.json, else state.json. A run whose
+    files cannot be read (damaged, or from a newer posttrain) is listed as such, not allowed to hide the others."""
+    from posttrain.run.run_summary import read_summary
+    from posttrain.run.state import read_state
+    from posttrain.tools.errors import ConfigError
 
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+        summary = read_summary(run_dir / "summary.json")
+        state = None if summary else read_state(run_dir / "state.json")
+    except ConfigError:
+        return {"status": "unreadable", "goal": "", "baseline": None, "best": None, "iterations": 0}
+    if summary is not None:
+        return {"status": summary.status, "goal": summary.goal,
+                "baseline": summary.baseline.score if summary.baseline else None,
+                "best": summary.best.score if summary.best else None, "iterations": len(summary.iterations)}
+    if state is not None:
+        best, _ = state.ledger.best()
+        return {"status": state.status, "goal": state.config.goal,
+                "baseline": state.ledger.baseline.score if state.ledger.baseline else None,
+                "best": best.score if best else None, "iterations": len(state.ledger.iterations)}
+    return {"status": "?", "goal": "", "baseline": None, "best": None, "iterations": 0}
 
 
 def _fmt(value) -> str:

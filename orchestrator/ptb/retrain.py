@@ -18,6 +18,7 @@ from pathlib import Path
 
 from posttrain.orchestrator.ptb.audit_data import SetScan, read_rows
 from posttrain.orchestrator.ptb.lineage import Step
+from posttrain.tools.durations import minutes
 
 
 SAFETY = 1.25  # a retrain is never faster than the run it repeats on a busy machine; leave room for that
@@ -102,8 +103,8 @@ def retrain_chain(steps: list[Step], dirty: dict[str, SetScan], *, run_dir: Path
     todo = steps[first:]
     needed = needed_s(todo)
     if remaining_s < needed + reserve_s:
-        return RetrainOutcome("skipped", f"{remaining_s / 60:.1f} min left does not cover the retrain "
-                              f"({needed / 60:.1f} min measured, x{SAFETY}) plus the {reserve_s / 60:.1f} min reserve",
+        return RetrainOutcome("skipped", f"{minutes(remaining_s)} left does not cover the retrain "
+                              f"({minutes(needed)} measured, x{SAFETY}) plus the {minutes(reserve_s)} reserve",
                               needed_s=needed)
     started, cleaned, renamed = time.monotonic(), [], {}
     checkpoint = None

@@ -27,6 +27,7 @@ from posttrain.orchestrator.ptb.checks import AuditReport
 from posttrain.orchestrator.ptb.package import Packager, packaged_source
 from posttrain.orchestrator.ptb.task import PtbTask
 from posttrain.orchestrator.ptb.timing import Watchdog, read_remaining
+from posttrain.tools.durations import minutes
 from posttrain.tools.errors import ConfigError, PosttrainError
 
 
@@ -84,8 +85,8 @@ def run_ptb(task: PtbTask, *, say: Callable[[str], None], output_dir: str | None
     if base and packager.package(base, iteration=0, kind="base"):
         say(f"packaged the base model into {out}")
     budget = remaining - reserve_s - (time.monotonic() - started)
-    say(f"time left {remaining / 60:.1f} min ({source}); reserve {reserve_s / 60:.1f} min; run budget "
-        f"{max(budget, 0) / 60:.1f} min")
+    say(f"time left {minutes(remaining)} ({source}); reserve {minutes(reserve_s)}; run budget "
+        f"{minutes(max(budget, 0))}")
     if budget < MIN_BUDGET_S:
         say(f"no time to train (budget under {MIN_BUDGET_S:g} s): {out} holds the base model")
         return 0, None

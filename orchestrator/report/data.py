@@ -1,7 +1,9 @@
 """Everything the report shows, read from a run directory as it is on disk (finished, running or killed).
 
-Nothing here needs the run to be importable as objects: the ledger is read as plain JSON from state.json, so a
-report renders for any run a user can `transcript show`, and a torn last line of a log (kill -9) is skipped.
+state.json and summary.json are read through their models (`RunState`, `RunSummary`), so the report reads the same
+fields as resume and `status` do, and a run file from another posttrain version is migrated or refused in one line;
+a run without state.json (an old or partial run) shows what summary.json keeps. A torn last line of a log (kill -9)
+is skipped.
 """
 
 import json
@@ -10,6 +12,10 @@ from datetime import datetime
 from pathlib import Path
 
 from posttrain.orchestrator.transcript import Entry, read_transcript
+from posttrain.run.config import RunConfig
+from posttrain.run.ledger import IterationRecord, Ledger, Score
+from posttrain.run.run_summary import RunSummary, read_summary
+from posttrain.run.state import RunState, read_state
 
 
 TRAINING_KEYS = ("loss", "reward", "kl", "entropy", "learning_rate")
@@ -51,12 +57,11 @@ def iso_seconds(stamp: str | None) -> float | None:
 @dataclass
 class RunData:
     root: Path
-    summary: dict
-    state: dict
-    ledger: dict
-    entries: list[Entry]
-    events: list[dict]
-    iterations: list[dict] = field(default_factory=list)
+    summary: RunSummary = field(default_factory=RunSummary)
+    state: RunState | None = None
+    entries: list[Entry] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+    iterations: list[IterationRecord] = field(default_factory=list)
     _reports: dict[str, dict] = field(default_factory=dict)
 
     # -- paths ------------------------------------------------------------------------------------------------------
@@ -89,9 +94,9 @@ class RunData:
         folder = self.root / "artifacts" / str(index)
         return {path.parent.name: read_jsonl(path) for path in sorted(folder.glob("train-*/metrics.jsonl"))}
 
-    def training_spec(self, it: dict) -> dict:
-        """The spec a training run of this iteration ran with (spec.json beside its metrics), or {}."""
-        for path in sorted((self.root / "artifacts" / str(it.get("index", 0))).glob("train-*/spec.json")):
+    def training_spec(self, index: int) -> dict:
+        """The spec a training run of iteration `index` ran with (spec.json beside its metrics), or {}."""
+        for path in sorted((self.root / "artifacts" / str(index)).glob("train-*/spec.json")):
             return read_json(path)
         return {}
 
@@ -100,44 +105,48 @@ class RunData:
 
     # -- facts ------------------------------------------------------------------------------------------------------
     @property
-    def config(self) -> dict:
-        return self.state.get("config") or {}
+    def ledger(self) -> Ledger:
+        """The run's ledger; without state.json, one holding the iterations summary.json keeps (and no scores)."""
+        return self.state.ledger if self.state else Ledger(iterations=self.iterations)
+
+    @property
+    def config(self) -> RunConfig | None:
+        return self.state.config if self.state else None
 
     @property
     def status(self) -> str:
-        return self.summary.get("status") or self.state.get("status") or "unknown"
+        if self.summary.status != "unknown":
+            return self.summary.status
+        return self.state.status if self.state else "unknown"
 
-    def best_before(self, index: int) -> tuple[int, dict] | None:
+    @property
+    def elapsed_s(self) -> float | None:
+        return self.summary.elapsed_s or (self.state.elapsed_s if self.state else None)
+
+    def best_before(self, index: int) -> tuple[int, Score] | None:
         """The best evaluation among the baseline and the iterations before `index` (what `index` was tested
-        against)."""
-        best: tuple[int, dict] | None = None
-        if self.ledger.get("baseline"):
-            best = (0, self.ledger["baseline"])
-        for it in self.iterations:
-            if it.get("index", 0) <= 0 or it["index"] >= index or not it.get("evaluation"):
-                continue
-            if best is None or it["evaluation"]["score"] > best[1]["score"]:
-                best = (it["index"], it["evaluation"])
-        return best
+        against), and where it came from (0 = the baseline)."""
+        best, where = self.ledger.best(before=index)
+        return (where, best) if best else None
 
-    def best(self) -> tuple[int, dict] | None:
-        return self.best_before(10**9)
+    def best(self) -> tuple[int, Score] | None:
+        best, where = self.ledger.best()
+        return (where, best) if best else None
 
 
 def load_run(root: str | Path) -> RunData:
+    """The run in `root` as the report reads it; ConfigError (one line) when a run file cannot be read."""
     root = Path(root)
-    summary = read_json(root / "summary.json")
-    state = read_json(root / "state.json")
-    ledger = state.get("ledger") or {}
+    summary, state = read_summary(root / "summary.json"), read_state(root / "state.json")
     transcript = root / "transcript.jsonl"
-    entries = read_transcript(transcript) if transcript.exists() else []
-    run = RunData(root=root, summary=summary, state=state, ledger=ledger, entries=entries,
+    run = RunData(root=root, summary=summary or RunSummary(), state=state,
+                  entries=read_transcript(transcript) if transcript.exists() else [],
                   events=read_jsonl(root / "events.jsonl"))
-    if ledger.get("iterations"):
-        run.iterations = ledger["iterations"]
+    if state is not None:
+        run.iterations = state.ledger.iterations
     else:  # no state.json (an old or partial run): what summary.json keeps
-        run.iterations = [{"index": it.get("index"), "phase": it.get("phase"), "plan": it.get("plan"),
-                           "decision": it.get("decision", ""), "dissent": it.get("dissent", []),
-                           "comparison": it.get("comparison"), "duration_s": it.get("duration_s", 0.0)}
-                          for it in summary.get("iterations", [])]
+        run.iterations = [IterationRecord(index=it.index, plan=it.plan, decision=it.decision, dissent=it.dissent,
+                                          comparison=it.comparison, duration_s=it.duration_s,
+                                          **({"phase": it.phase} if it.phase else {}))
+                          for it in run.summary.iterations]
     return run

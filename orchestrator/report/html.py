@@ -2,6 +2,9 @@
 
 from html import escape
 
+from posttrain.run.ledger import IterationRecord
+from posttrain.tools.durations import spoken as duration  # noqa: F401 - the report's sections import it from here
+
 
 MAX_FLIPS = 5
 SAMPLE_ROWS = 3
@@ -21,19 +24,6 @@ def ci(pair) -> str:
     return "—" if not pair else f"{pair[0]:.3f}–{pair[1]:.3f}"
 
 
-def duration(seconds) -> str:
-    if seconds is None:
-        return "—"
-    seconds = float(seconds)
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, sec = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes} min {sec:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
 def clip(text, limit: int = MAX_CELL) -> str:
     text = "" if text is None else str(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -48,9 +38,10 @@ def table(header: list[str], rows: list[list[str]], numeric: set[int] = frozense
             "</table></div>")
 
 
-def method_of(it: dict) -> str | None:
-    plan = it.get("plan") or {}
-    return plan.get("method") or (it.get("training") or {}).get("method")
+def method_of(it: IterationRecord) -> str | None:
+    if it.plan:
+        return it.plan.method
+    return it.training.method if it.training else None
 
 
 # -- overview ------------------------------------------------------------------------------------------------------

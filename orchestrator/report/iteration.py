@@ -18,18 +18,21 @@ from posttrain.orchestrator.report.html import (
     score,
     table,
 )
+from posttrain.run.ledger import IterationRecord, Plan
 
 
-def render_plan(it: dict, previous: dict | None) -> str:
-    plan = it.get("plan")
-    if not plan:
+def render_plan(it: IterationRecord, previous_plan: Plan | None) -> str:
+    if it.plan is None:
         return '<h3>Plan</h3><p class="muted">no plan recorded</p>'
     out = ["<h3>Plan</h3>"]
-    if plan.get("rationale"):
-        out.append(f"<p>{e(plan['rationale'])}</p>")
-    if plan.get("technique"):
-        out.append(f'<p class="muted">technique {e(plan["technique"])}'
-                   + (f" ({e(plan['paper'])})" if plan.get("paper") else "") + "</p>")
+    if it.plan.rationale:
+        out.append(f"<p>{e(it.plan.rationale)}</p>")
+    if it.plan.technique:
+        out.append(f'<p class="muted">technique {e(it.plan.technique)}'
+                   + (f" ({e(it.plan.paper)})" if it.plan.paper else "") + "</p>")
+    # the diff is over the plans' fields as written, so a field added to Plan later shows against its default
+    plan = it.plan.model_dump()
+    previous = previous_plan.model_dump() if previous_plan else None
     rows, prev = [], previous or {}
     for key in [k for k in plan if k != "rationale"] + [k for k in prev if k not in plan and k != "rationale"]:
         now, before = plan.get(key), prev.get(key) if previous else None
@@ -49,26 +52,24 @@ def render_plan(it: dict, previous: dict | None) -> str:
     return "".join(out)
 
 
-def render_debate(it: dict, run: RunData) -> str:
+def render_debate(it: IterationRecord, run: RunData) -> str:
     out = ["<h3>Debate</h3>"]
-    turns = it.get("debate") or {}
+    turns = dict(it.debate)
     if not turns:  # no ledger: the debate as the transcript has it
-        turns = {}
         for entry in run.entries:
-            if entry.iteration == it.get("index") and entry.phase == "debate" and entry.type == "TextMessage":
+            if entry.iteration == it.index and entry.phase == "debate" and entry.type == "TextMessage":
                 turns.setdefault(entry.source, entry.text)
     if not turns:
         out.append('<p class="muted">no debate in this iteration</p>')
     for speaker, text in turns.items():
         out.append(f'<div class="card turn"><span class="who">{e(speaker)}</span><div class="body">'
                    f"{e(text)}</div></div>")
-    plan = it.get("plan") or {}
-    if it.get("decision"):
-        adopted = plan.get("adopted_from") or "Manager"
+    if it.decision:
+        adopted = (it.plan.adopted_from if it.plan else None) or "Manager"
         out.append(f'<div class="card decision"><span class="who">Decision</span> <span class="muted">(adopted '
-                   f"from {e(adopted)})</span><div>{e(it['decision'])}</div></div>")
-    if it.get("dissent"):
-        items = "".join(f"<li>{e(d)}</li>" for d in it["dissent"])
+                   f"from {e(adopted)})</span><div>{e(it.decision)}</div></div>")
+    if it.dissent:
+        items = "".join(f"<li>{e(d)}</li>" for d in it.dissent)
         out.append(f'<div class="card dissent"><span class="who">Dissent</span><ul>{items}</ul></div>')
     return "".join(out)
 
@@ -89,33 +90,33 @@ def sample_rows(path: Path, limit: int = SAMPLE_ROWS) -> tuple[list[str], list[l
                      for r in rows]
 
 
-def render_data(it: dict, run: RunData) -> str:
-    ds = it.get("dataset")
-    if not ds:
-        search = it.get("data_search")
+def render_data(it: IterationRecord, run: RunData) -> str:
+    ds = it.dataset
+    if ds is None:
+        search = it.data_search
         return ("<h3>Data</h3>" + (f"<pre>{e(search)}</pre>" if search else '<p class="muted">no dataset built</p>'))
-    gate = ds.get("contamination") or {}
+    gate = ds.contamination
     facts = [
-        ("rows", e(ds.get("n_rows"))), ("format", e(ds.get("format"))),
-        ("sources", e(", ".join(ds.get("sources") or []) or "—")),
-        ("label accuracy", "unknown" if ds.get("label_accuracy") is None else f"{ds['label_accuracy']:.1%}"),
-        ("decontamination", f"{e(gate.get('dropped', 0))} rows dropped ({gate.get('rate', 0):.1%}) against "
-                            f"{e(', '.join(gate.get('checked_against') or []) or 'nothing')}"),
+        ("rows", e(ds.n_rows)), ("format", e(ds.format)),
+        ("sources", e(", ".join(ds.sources) or "—")),
+        ("label accuracy", "unknown" if ds.label_accuracy is None else f"{ds.label_accuracy:.1%}"),
+        ("decontamination", f"{e(gate.dropped)} rows dropped ({gate.rate:.1%}) against "
+                            f"{e(', '.join(gate.checked_against) or 'nothing')}"),
     ]
-    check = ds.get("label_check")
-    if check:
-        plain = [f"{k} {v}" for k, v in check.items() if not isinstance(v, (list, dict))]
+    if ds.label_check:
+        plain = [f"{k} {v}" for k, v in ds.label_check.model_dump(mode="json").items()
+                 if not isinstance(v, (list, dict))]
         facts.append(("label check", e(", ".join(plain))))
-    if ds.get("generation"):
-        facts.append(("generation", e(", ".join(f"{k} {v}" for k, v in ds["generation"].items()))))
+    if ds.generation:
+        facts.append(("generation", e(", ".join(f"{k} {v}" for k, v in ds.generation.items()))))
     out = ["<h3>Data</h3>", f'<dl class="facts">{"".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)}</dl>']
-    if ds.get("transformations"):
-        steps = "".join(f"<li>{e(t)}</li>" for t in ds["transformations"])
+    if ds.transformations:
+        steps = "".join(f"<li>{e(t)}</li>" for t in ds.transformations)
         out.append(f"<h4>Transformations</h4><ol>{steps}</ol>")
-    if ds.get("counts"):
+    if ds.counts:
         out.append("<h4>Rows after each step</h4>" + table(
-            ["step", "rows"], [[e(k), e(v)] for k, v in ds["counts"].items()], numeric={1}))
-    local = run.local(ds.get("path"))
+            ["step", "rows"], [[e(k), e(v)] for k, v in ds.counts.items()], numeric={1}))
+    local = run.local(ds.path)
     if local:
         columns, rows = sample_rows(local)
         if rows:
@@ -124,23 +125,23 @@ def render_data(it: dict, run: RunData) -> str:
     return "".join(out)
 
 
-def render_training(it: dict, run: RunData) -> str:
-    t = it.get("training")
-    metrics = run.training_metrics(it.get("index", 0))
+def render_training(it: IterationRecord, run: RunData) -> str:
+    t = it.training
+    metrics = run.training_metrics(it.index)
     if not t and not metrics:
         return ""
     out = ["<h3>Training</h3>"]
     if t:
-        summary = t.get("summary") or {}
-        facts = [("method", e((t.get("method") or "").upper())),
-                 ("status", f'<span class="badge {e(t.get("status"))}">{e(t.get("status"))}</span>'),
+        summary = t.summary
+        facts = [("method", e(t.method.upper())),
+                 ("status", f'<span class="badge {e(t.status)}">{e(t.status)}</span>'),
                  ("steps", e(int(summary["steps"])) if "steps" in summary else "—"),
-                 ("wall time", duration(t.get("duration_s"))),
+                 ("wall time", duration(t.duration_s)),
                  ("loss", f"{summary['first_loss']:.3g} → {summary['last_loss']:.3g}"
                   if "first_loss" in summary and "last_loss" in summary else "—"),
-                 ("checkpoint", f"<code>{e(t.get('checkpoint'))}</code>" if t.get("checkpoint") else "none")]
-        if t.get("error"):
-            facts.append(("error", f'<span class="err">{e(t["error"])}</span>'))
+                 ("checkpoint", f"<code>{e(t.checkpoint)}</code>" if t.checkpoint else "none")]
+        if t.error:
+            facts.append(("error", f'<span class="err">{e(t.error)}</span>'))
         out.append(f'<dl class="facts">{"".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)}</dl>')
     for name, rows in metrics.items():
         charts = []
@@ -158,12 +159,12 @@ def render_training(it: dict, run: RunData) -> str:
         if charts:
             out.append(f'<h4>Curves ({e(name)}, {len(rows)} logged rows)</h4><div class="grid curves">'
                        + "".join(charts) + "</div>")
-    findings = (t or {}).get("findings") or []
+    findings = t.findings if t else []
     out.append("<h4>Findings</h4>")
     if findings:
         out.append(table(["severity", "kind", "evidence", "fix"],
-                         [[f'<span class="{ {"error": "bad", "warning": "warn"}.get(f.get("severity"), "muted") }">'
-                           f'{e(f.get("severity"))}</span>', e(f.get("kind")), e(f.get("evidence")), e(f.get("fix"))]
+                         [[f'<span class="{ {"error": "bad", "warning": "warn"}.get(f.severity, "muted") }">'
+                           f'{e(f.severity)}</span>', e(f.kind), e(f.evidence), e(f.fix)]
                           for f in findings]))
     else:
         out.append('<p class="muted">no problems diagnosed</p>')
@@ -196,31 +197,29 @@ def render_flips(title: str, pairs: list[tuple[dict, dict]], before_label: str) 
             + table(["id", "prompt", "gold", f"answer ({e(before_label)})", "answer (now)"], rows, cls="flips"))
 
 
-def render_evaluation(it: dict, run: RunData) -> str:
-    index = it.get("index", 0)
-    ev = it.get("evaluation") if index > 0 else run.ledger.get("baseline")
+def render_evaluation(it: IterationRecord, run: RunData) -> str:
+    index = it.index
+    ev = it.evaluation if index > 0 else run.ledger.baseline
     if not ev:
         return "<h3>Evaluation</h3><p class=\"muted\">not evaluated</p>"
-    report = run.eval_report(ev.get("report"))
-    facts = [("score", f"<b>{score(ev['score'])}</b> (n={e(ev.get('n'))})"), ("95% CI", ci(ev.get("ci95")))]
+    report = run.eval_report(ev.report)
+    facts = [("score", f"<b>{score(ev.score)}</b> (n={e(ev.n)})"), ("95% CI", ci(ev.ci95))]
     if report.get("duration_s") is not None:
         facts.append(("wall time", duration(report["duration_s"])))
     if report.get("settings", {}).get("decoding"):
         facts.append(("decoding", e(", ".join(f"{k}={v}" for k, v in report["settings"]["decoding"].items()))))
-    comp = it.get("comparison")
+    comp = it.comparison
     if comp:
-        verdict = "significant" if comp.get("significant") else "not significant"
         facts.append(("paired test vs previous best",
-                      f"Δ {comp['diff']:+.3f} (95% CI {comp['ci95'][0]:+.3f}…{comp['ci95'][1]:+.3f}), "
-                      f"p={comp['p_value']:.3g}, <b>{verdict}</b>; {e(comp.get('only_improved', 0))} improved, "
-                      f"{e(comp.get('only_regressed', 0))} regressed of {e(comp.get('n_pairs'))} paired items "
-                      f'<span class="muted">({e(comp.get("method"))})</span>'))
-    if it.get("decoding"):
-        facts.append(("decoding check", e(it["decoding"])))
+                      f"Δ {comp.diff:+.3f} (95% CI {comp.interval()}), p={comp.p_value:.3g}, <b>{comp.verdict}</b>; "
+                      f"{e(comp.only_improved)} improved, {e(comp.only_regressed)} regressed of {e(comp.n_pairs)} "
+                      f'paired items <span class="muted">({e(comp.method)})</span>'))
+    if it.decoding:
+        facts.append(("decoding check", e(it.decoding)))
     out = ["<h3>Evaluation</h3>", f'<dl class="facts">{"".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)}</dl>']
     previous = run.best_before(index) if index > 0 else None
     if previous and report:
-        prev_report = run.eval_report(previous[1].get("report"))
+        prev_report = run.eval_report(previous[1].report)
         if prev_report:
             fixed, broken = flipped_items(report, prev_report)
             label = "baseline" if previous[0] == 0 else f"iteration {previous[0]}"
@@ -229,20 +228,20 @@ def render_evaluation(it: dict, run: RunData) -> str:
     return "".join(out)
 
 
-def render_iteration(it: dict, previous_plan: dict | None, run: RunData) -> str:
-    index = it.get("index", 0)
+def render_iteration(it: IterationRecord, previous_plan: Plan | None, run: RunData) -> str:
+    index = it.index
     title = "Iteration 0 — baseline" if index == 0 else f"Iteration {index} — {(method_of(it) or '?').upper()}"
     parts = [f'<section class="iteration" id="iteration-{index}" data-iteration="{index}"><h2>{e(title)} '
-             f'<span class="badge {e(it.get("phase"))}">{e(it.get("phase"))}</span></h2>']
-    if it.get("duration_s"):
-        parts.append(f'<p class="muted">took {duration(it["duration_s"])}</p>')
-    if it.get("blocked"):
-        parts.append(f'<p class="bad">blocked: {e(it["blocked"])}</p>')
+             f'<span class="badge {e(it.phase)}">{e(it.phase)}</span></h2>']
+    if it.duration_s:
+        parts.append(f'<p class="muted">took {duration(it.duration_s)}</p>')
+    if it.blocked:
+        parts.append(f'<p class="bad">blocked: {e(it.blocked)}</p>')
     if index > 0:
         parts += [render_debate(it, run), render_plan(it, previous_plan), render_data(it, run),
                   render_training(it, run), render_ablation(it)]
     parts.append(render_evaluation(it, run))
-    for name, text in (it.get("reports") or {}).items():
+    for name, text in it.reports.items():
         parts.append(f"<h3>{e(name)}</h3><pre>{e(text)}</pre>")
     parts.append("</section>")
     return "".join(parts)

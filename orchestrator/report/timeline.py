@@ -95,13 +95,13 @@ def render_timeline(run: RunData) -> str:
         name = s["label"].split(": ", 1)[-1]
         per_tool[name][0] += 1
         per_tool[name][1] += s["end"] - s["start"]
-    train_s = sum((it.get("training") or {}).get("duration_s") or 0.0 for it in run.iterations)
+    train_s = sum(it.training.duration_s for it in run.iterations if it.training)
     eval_s = 0.0
     for it in run.iterations:
-        for path in run.eval_reports(it.get("index", 0)):
+        for path in run.eval_reports(it.index):
             eval_s += float(run.eval_report(str(path)).get("duration_s") or 0.0)
-    devices = sorted({"GPU" if (run.training_spec(it) or {}).get("num_gpus") else "CPU"
-                      for it in run.iterations if it.get("training")})
+    devices = sorted({"GPU" if run.training_spec(it.index).get("num_gpus") else "CPU"
+                      for it in run.iterations if it.training})
     rows = [[e(k), duration(v)] for k, v in sorted(per_phase.items())]
     rows.append([f"training ({'/'.join(devices) or 'none'})", duration(train_s)])
     rows.append(["evaluation (every report of the run)", duration(eval_s)])

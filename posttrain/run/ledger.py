@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from posttrain.run.usage import UsageLedger
 from posttrain.tools.data.artifact import DatasetArtifact
 from posttrain.tools.data.discover import SourceCandidates
-from posttrain.tools.evaluation.compare import Comparison
+from posttrain.tools.evaluation.compare import Comparison, compare_reports
 from posttrain.tools.training.cost import StepCost
 from posttrain.tools.training.result import TrainingResult
 
@@ -72,9 +72,16 @@ class Score(BaseModel):
         return f"{self.score:.3f} (n={self.n}, 95% CI {self.ci95[0]:.3f}–{self.ci95[1]:.3f})"
 
 
-def describe_comparison(c: Comparison) -> str:
-    verdict = "significant" if c.significant else "not significant"
-    return f"Δ {c.diff:+.3f} (95% CI {c.ci95[0]:+.3f}…{c.ci95[1]:+.3f}, p={c.p_value:.3g}, {verdict} at 0.05)"
+class Versus(BaseModel):
+    """A new score paired with the best one before it: what `Ledger.record_score` found."""
+
+    best: Score = Field(description="The best score before the iteration (the baseline's, or an iteration's).")
+    iteration: int = Field(description="Where the best came from: 0 = the baseline.")
+    comparison: Comparison
+
+    def describe(self) -> str:
+        where = "baseline" if self.iteration == 0 else f"iteration {self.iteration}"
+        return f"vs best ({where}, {self.best.score:.3f}): {self.comparison.describe()}"
 
 
 # Plan fields a training run can test side by side on one dataset. n_train only downwards: an arm can train on a
@@ -123,7 +130,7 @@ class Arm(BaseModel):
             parts.append(f"training {self.training.status}: {self.training.error}")
         parts.append(f"score {self.evaluation.describe()}" if self.evaluation else "not evaluated")
         if self.comparison:
-            parts.append(f"vs control {describe_comparison(self.comparison)}")
+            parts.append(f"vs control {self.comparison.describe()}")
         return "; ".join(parts)
 
 
@@ -158,9 +165,7 @@ class Ablation(BaseModel):
             lost = "; ".join(f"arm {a.name} ({a.proposed_by}) Δ {a.comparison.diff:+.3f} vs control, "
                              f"p={a.comparison.p_value:.3g}" for a in others)
             return f"the control held ({winner.evaluation.score:.3f})" + (f": {lost}" if lost else "")
-        c = winner.comparison
-        beat = (f" beat the control by Δ {c.diff:+.3f} (95% CI {c.ci95[0]:+.3f}…{c.ci95[1]:+.3f}, p={c.p_value:.3g}, "
-                f"{'significant' if c.significant else 'not significant'} at 0.05)") if c else " won"
+        beat = f" beat the control by {winner.comparison.describe()}" if winner.comparison else " won"
         return (f"arm {winner.name} ({winner.proposed_by}: {winner.change_text(self.control.plan)}){beat}; "
                 "its settings go forward")
 
@@ -214,7 +219,7 @@ class IterationRecord(BaseModel):
         if self.evaluation:
             parts.append(f"score {self.evaluation.describe()}")
         if self.comparison:
-            parts.append(f"vs best {describe_comparison(self.comparison)}")
+            parts.append(f"vs best {self.comparison.describe()}")
         line = f"iteration {self.index}: " + "; ".join(parts)
         return line + ("\n" + self.ablation.describe() if self.ablation and self.ablation.winner else "")
 
@@ -243,13 +248,27 @@ class Ledger(BaseModel):
     def completed(self) -> list[IterationRecord]:
         return [it for it in self.iterations if it.phase == "done"]
 
-    def best(self) -> tuple[Score | None, int]:
-        """Best score so far and its iteration (0 = baseline)."""
+    def best(self, before: int | None = None) -> tuple[Score | None, int]:
+        """The best score and its iteration (0 = the baseline), among the baseline and the iterations before
+        `before` (all of them when None): `best(before=k)` is what iteration k is tested against. A tie keeps the
+        earlier one."""
         best, where = self.baseline, 0
         for it in self.iterations:
-            if it.evaluation and (best is None or it.evaluation.score > best.score):
+            if it.index <= 0 or (before is not None and it.index >= before) or it.evaluation is None:
+                continue
+            if best is None or it.evaluation.score > best.score:
                 best, where = it.evaluation, it.index
         return best, where
+
+    def record_score(self, record: IterationRecord, score: Score) -> Versus | None:
+        """Keep `score` as the iteration's result and pair it, item by item, with the best score before the
+        iteration; the paired test is kept on the record too. None when there is nothing to pair with yet."""
+        previous, where = self.best(before=record.index)
+        record.evaluation, record.comparison = score, None
+        if previous is None:
+            return None
+        record.comparison = compare_reports(previous.report, score.report)
+        return Versus(best=previous, iteration=where, comparison=record.comparison)
 
     def best_checkpoint(self) -> str | None:
         best, where = self.best()

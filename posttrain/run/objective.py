@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from posttrain.run.usage import TokenCount
+from posttrain.tools.durations import budget
 
 
 Source = Literal["flag", "goal", "llm"]
@@ -58,7 +59,7 @@ class Objective(BaseModel):
             lines.append(f"target      {self.target:.0%}{start}")
         if self.time_budget_s is not None:
             note = f" ({self.compute_note})" if self.compute_note else ""
-            lines.append(f"budget      {_hours(self.time_budget_s)}{note}")
+            lines.append(f"budget      {budget(self.time_budget_s)}{note}")
         if self.train_data:
             lines.append(f"train data  {', '.join(self.train_data)}")
         if self.teacher:
@@ -81,11 +82,3 @@ class GoalReading(BaseModel):
     train_data: list[str] = Field(default_factory=list, description="Training data named: Hub ids or local files.")
     teacher: str | None = Field(None, description="Teacher model to distil from, when one is named.")
 
-
-def _hours(seconds: float) -> str:
-    """7200 → '2h', 5400 → '1.5h', 1800 → '30 min'; budgets are read by people, not parsed back."""
-    if seconds >= 3600:
-        return f"{seconds / 3600:g}h"
-    if seconds >= 60:
-        return f"{seconds / 60:g} min"
-    return f"{seconds:g} s"

@@ -13,9 +13,20 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from posttrain.tools.errors import ConfigError
+
+
+if TYPE_CHECKING:
+    from posttrain.run.state import RunState
+
+
+class RunFile(Protocol):
+    """A typed run file (`RunState`, `RunSummary`): the workspace writes what it says it is on disk. Structural, so
+    the summary (built from the whole run context) is not imported here."""
+
+    def to_json(self) -> dict: ...
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -95,19 +106,20 @@ class RunWorkspace:
         return path
 
     # -- state --------------------------------------------------------------------------------------------------
-    def save_state(self, state: dict) -> None:
-        write_json_atomic(self.state_path, state)
+    def save_state(self, state: RunFile) -> None:
+        write_json_atomic(self.state_path, state.to_json())
 
-    def load_state(self) -> dict:
-        if not self.state_path.exists():
+    def load_state(self) -> "RunState":
+        """The last checkpoint, for resume: ConfigError (one line) when there is none or it cannot be read."""
+        from posttrain.run.state import read_state
+
+        state = read_state(self.state_path)
+        if state is None:
             raise ConfigError(f"{self.root} has no state.json, so it cannot be resumed; start a new `posttrain run`")
-        try:
-            return json.loads(self.state_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{self.state_path} is corrupt ({exc.msg}); the run cannot be resumed") from exc
+        return state
 
-    def save_summary(self, summary: dict) -> None:
-        write_json_atomic(self.summary_path, summary)
+    def save_summary(self, summary: RunFile) -> None:
+        write_json_atomic(self.summary_path, summary.to_json())
 
     # -- transcript recovery ------------------------------------------------------------------------------------
     def rewind_log(self, path: Path, keep_lines: int) -> int:

@@ -27,8 +27,10 @@ def test_config_round_trip(tmp_path):
 
 def test_workspace_refuses_to_overwrite_a_run(tmp_path):
     workspace = RunWorkspace.create(tmp_path / "run")
-    write_json_atomic(workspace.state_path, {"status": "running"})
+    config = {"goal": "Teach addition", "benchmark": "arithmetic", "run_dir": str(workspace.root)}
+    write_json_atomic(workspace.state_path, {"version": 1, "config": config, "base_model_path": "m",
+                                             "status": "running"})
     with pytest.raises(ConfigError, match="already holds a run"):
         RunWorkspace.create(tmp_path / "run")
-    assert workspace.load_state() == {"status": "running"}
+    assert workspace.load_state().status == "running"
     assert not list(workspace.root.glob(".*.tmp")), "atomic writes leave no temp files"

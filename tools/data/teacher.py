@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from posttrain.tools.errors import ConfigError, NetworkError
 from posttrain.tools.progress import ProgressFn, null_progress
+from posttrain.tools.providers import HOSTED_KEYS, HOSTS
 from posttrain.tools.redact import redact_url
 
 
@@ -39,10 +40,7 @@ class Provider(NamedTuple):
     port: int | None = None
 
 
-PROVIDERS = {
-    "openai": Provider("openai", "OPENAI_API_KEY", "api.openai.com"),
-    "hf": Provider("hf", "HF_TOKEN", "router.huggingface.co"),
-}
+PROVIDERS = {name: Provider(name, key_env, HOSTS[name]) for name, key_env in HOSTED_KEYS.items()}
 _ALLOWED: set[str] = set()  # providers the user named on this invocation's command line
 
 

@@ -32,6 +32,24 @@ class Comparison(BaseModel):
     only_improved: int = Field(0, description="Items the candidate gets right and the baseline wrong.")
     only_regressed: int = Field(0, description="Items the baseline gets right and the candidate wrong.")
 
+    # The one wording of a paired test: debates, summaries, the console, the report and the Markdown export all
+    # quote these, so a reader sees the same numbers said the same way everywhere.
+    @property
+    def verdict(self) -> str:
+        return "significant" if self.significant else "not significant"
+
+    def interval(self) -> str:
+        """The 95% CI of the difference: `+0.050…+0.210`."""
+        return f"{self.ci95[0]:+.3f}…{self.ci95[1]:+.3f}"
+
+    def brief(self) -> str:
+        """`Δ +0.130, p=0.0042`: where a table has room for the difference and the p-value only."""
+        return f"Δ {self.diff:+.3f}, p={self.p_value:.3g}"
+
+    def describe(self) -> str:
+        """`Δ +0.130 (95% CI +0.050…+0.210, p=0.0042, significant at 0.05)`."""
+        return f"Δ {self.diff:+.3f} (95% CI {self.interval()}, p={self.p_value:.3g}, {self.verdict} at 0.05)"
+
 
 def mcnemar_exact(only_baseline: int, only_candidate: int) -> float:
     """Two-sided exact McNemar p-value: P(X <= min(b, c)) * 2 for X ~ Binomial(b + c, 1/2), capped at 1."""

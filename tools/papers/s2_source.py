@@ -18,6 +18,7 @@ from typing import Literal
 from urllib.parse import quote
 
 from posttrain.tools.errors import ToolError
+from posttrain.tools.providers import SERVICE_KEYS
 
 from .fetch import FetchLog, HttpStatusError, fetch
 from .ids import ID_HELP, bare_arxiv_id, doi_id, s2_lookup_id
@@ -92,7 +93,7 @@ def _client(log: FetchLog):
     root, guard = logging.getLogger(), logging.NullHandler()
     root.addHandler(guard)
     try:
-        client = AsyncSemanticScholar(timeout=10, api_key=os.environ.get("S2_API_KEY") or None, api_url=base)
+        client = AsyncSemanticScholar(timeout=10, api_key=os.environ.get(SERVICE_KEYS["semantic_scholar"]) or None, api_url=base)
     finally:
         root.removeHandler(guard)
     client._requester = CachedRequester(timeout=10, retry=False)
