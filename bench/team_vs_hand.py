@@ -69,7 +69,7 @@ def run_hand(base_model: str, data: Path, bench: str, out: Path, steps: int = HA
                           run_name=out.name)
     report = evaluate_model(result.checkpoint, bench, out / "eval")
     return {"wall_s": round(time.monotonic() - started, 1), "score": report.score, "steps": steps,
-            "learning_rate": lr, "report": str(out / "eval" / f"{report.name}.json")}
+            "learning_rate": lr, "report": report.path}
 
 
 def compare_one(name: str, work: Path, iterations: int = 2, n_train: int = 560, hand_steps: int = HAND_STEPS) -> dict:

@@ -8,8 +8,9 @@ passes as help, and a run whose validation stopped improving ends early with its
     trainer = SFTTrainer(..., eval_dataset=validation, callbacks=[callback])   # validation loss from TRL's eval
     trainer.train()                                                            # on_train_end restores the best
 
-Rows written to metrics.jsonl: ``{"step", "val_loss", "val_score", "val_improved"}`` at each validation and one
-``{"step", "val_best_step", "val_stopped_early"}`` at the end (`result.summarize` reads them).
+Rows written to metrics.jsonl: ``{"step", "val_loss", "val_score", "val_improved"}`` at each validation, one
+``{"step", "val_cooldown_until"}`` when patience runs out and the rate starts to decay, and one
+``{"step", "val_best_step", "val_stopped_early", "val_cooled"}`` at the end (`result.summarize` reads them).
 """
 
 import math
@@ -40,6 +41,11 @@ MIN_EVAL_STEPS = 10
 # two steps compare. The warm-up settles Adam's moment estimates; it does not grow with the cap.
 CONVERGENCE_SCHEDULE = "constant_with_warmup"
 WARMUP_STEPS_MAX = 100
+# When patience runs out the run does not stop at once: it cools down, the learning rate falling linearly to 0 over a
+# fifth of the steps taken so far (warmup-stable-decay: MiniCPM, arXiv:2404.06395; a cooldown of ~20% of the run
+# matches a cosine schedule of the same length, Hägele et al., arXiv:2405.18392). A plateau at a constant rate is that
+# rate's noise floor; the decay is what settles below it, as the end of a cosine run does.
+COOLDOWN_SHARE = 0.2
 
 
 def validation_items(path: str | Path, tokenizer) -> list:
@@ -68,9 +74,9 @@ def validation_items(path: str | Path, tokenizer) -> list:
 
 class ValidationStop(TrainerCallback):
     """Validate every few steps (loss from the trainer's `eval_dataset`, score by greedy generation), keep the best
-    trainable weights in memory, stop after `PATIENCE_EVALS` validations and `PATIENCE_SHARE` of the steps without
-    improvement (neither a better score nor a lower loss; `patience=False` never stops early), and restore the best
-    weights at the end.
+    trainable weights in memory; after `PATIENCE_EVALS` validations and `PATIENCE_SHARE` of the steps without
+    improvement (neither a better score nor a lower loss; `patience=False` never stops early) cool down (the rate
+    decays to 0 over `COOLDOWN_SHARE` of the steps so far) and stop, and restore the best weights at the end.
 
     Best = highest validation score, ties broken by the lower loss (the score is what the benchmark measures; the
     loss still moves while the score sits at 0). Without a scorer, the lowest loss."""
@@ -93,15 +99,17 @@ class ValidationStop(TrainerCallback):
         self.best_weights: dict | None = None
         self.history: list[tuple[int, float | None, float]] = []
         self.stopped_early = False
+        self.cooldown: tuple[int, int] | None = None  # (first step, last step) of the decay once patience ran out
 
     # -- when to validate ---------------------------------------------------------------------------------------
     def on_step_end(self, args, state, control, **kwargs):
         due = state.global_step - self.last_eval_step >= self.interval
-        if due or state.global_step >= state.max_steps or control.should_training_stop:
+        cooled = self.cooldown is not None and state.global_step >= self.cooldown[1]
+        if due or cooled or state.global_step >= state.max_steps or control.should_training_stop:
             control.should_evaluate = True
 
     # -- what a validation means -------------------------------------------------------------------------------
-    def on_evaluate(self, args, state, control, metrics=None, model=None, **kwargs):
+    def on_evaluate(self, args, state, control, metrics=None, model=None, lr_scheduler=None, **kwargs):
         from posttrain.tools.training.callbacks import greedy_accuracy
 
         loss = float((metrics or {}).get("eval_loss", math.nan))
@@ -126,10 +134,29 @@ class ValidationStop(TrainerCallback):
         # A perfect validation score is not a stop by itself: a small split reads 1.0 while held-out items still
         # fail (the caesar run: 60/60 on validation at step 30, 0.973 on the benchmark), and the loss keeps the margin
         # growing; patience on the loss decides, as for any score.
-        if self.patience and self._patience_ran_out(state.global_step):
+        step = state.global_step
+        if self.cooldown is not None:
+            if step >= self.cooldown[1]:
+                control.should_training_stop = True
+        elif self.patience and self._patience_ran_out(step):
             self.stopped_early = True
-            control.should_training_stop = True
-        self.last_eval_step = state.global_step
+            if not self._cool_down(step, state.max_steps, lr_scheduler):
+                control.should_training_stop = True
+            else:
+                self.stream.write({"step": step, "val_cooldown_until": self.cooldown[1]})
+        self.last_eval_step = step
+
+    def _cool_down(self, step: int, cap: int, scheduler) -> bool:
+        """Decay the rate linearly to 0 from `step` over COOLDOWN_SHARE of the steps so far (within the cap); False
+        when there is no room or the schedule is not a multiplier schedule this can wrap."""
+        scheduler = getattr(scheduler, "scheduler", scheduler)  # accelerate wraps it when it prepares the optimiser
+        length = min(math.ceil(COOLDOWN_SHARE * step), cap - step)
+        if length < 1 or not hasattr(scheduler, "lr_lambdas"):
+            return False
+        end = step + length
+        scheduler.lr_lambdas = [lambda s, f=f: f(s) * max(0.0, (end - s) / length) for f in scheduler.lr_lambdas]
+        self.cooldown = (step, end)
+        return True
 
     def _better(self, score: float | None, loss: float) -> bool:
         """Better than the kept weights: a higher score, or the same score at a lower loss."""
@@ -153,7 +180,7 @@ class ValidationStop(TrainerCallback):
         if self.best_weights is not None and self.history and self.history[-1][0] != self.best_step:
             restore(model, self.best_weights)
         self.stream.write({"step": state.global_step, "val_best_step": self.best_step or 0,
-                           "val_stopped_early": self.stopped_early})
+                           "val_stopped_early": self.stopped_early, "val_cooled": self.cooldown is not None})
 
 
 def eval_interval(n_rows: int, n_prompts: int, batch_size: int) -> int:

@@ -1,18 +1,19 @@
 """Training to convergence on a validation split (in-process TRL on the tiny model) and the curve rule.
 
-- Early stopping keeps the best weights, not the last: validation rows whose labels contradict the training rows
+- Early stopping (patience, then a cooldown of the rate to 0) keeps the best weights, not the last: validation rows whose labels contradict the training rows
   make the validation loss fall (format, characters) and then rise (the model commits to the training rule); the
   run must stop well before its cap and export the weights of its best validation.
 - The curve rule on a cosine schedule: a run that learnt until the rate decayed is "still improving", not flat.
 """
 
 import json
+import math
 from pathlib import Path
 
 import torch
 
 from posttrain.tools.training import SFTSpec, diagnose
-from posttrain.tools.training.convergence import PATIENCE_EVALS, eval_interval
+from posttrain.tools.training.convergence import COOLDOWN_SHARE, PATIENCE_EVALS, eval_interval
 from posttrain.tools.training.result import late_drop, read_metrics_file, summarize
 
 
@@ -60,8 +61,20 @@ def test_early_stopping_keeps_the_best_validated_weights(tiny_model_path, sft_da
     exported = _validation_loss(outcome.checkpoint, held)
     assert abs(exported - summary["best_val_loss"]) < 0.02 * summary["best_val_loss"]  # the best, not the last
     assert abs(exported - summary["last_val_loss"]) > 0.04 * summary["best_val_loss"]
-    kinds = {f.kind for f in diagnose(read_metrics_file(out / "metrics.jsonl"))}
+    metrics = read_metrics_file(out / "metrics.jsonl")
+    kinds = {f.kind for f in diagnose(metrics)}
     assert "overfitting" in kinds and "plateau" in kinds
+    # patience ran out, then the rate decayed to 0 over a fifth of the steps so far before the run stopped
+    [cool] = [r for r in metrics if "val_cooldown_until" in r]
+    assert summary["steps"] == cool["val_cooldown_until"] <= cap
+    assert cool["val_cooldown_until"] - cool["step"] == math.ceil(COOLDOWN_SHARE * cool["step"])
+    rates = [(r["step"], r["learning_rate"]) for r in metrics if "learning_rate" in r]
+    before = [lr for step, lr in rates if step <= cool["step"]][-1]
+    length = cool["val_cooldown_until"] - cool["step"]
+    after = [(step, lr) for step, lr in rates if step > cool["step"]]
+    left = cool["val_cooldown_until"]  # the logged rate is the step's own or the next one's, depending on when logged
+    assert after and all(before * (left - step) / length - 1e-9 <= lr <= before * (left - step + 1) / length + 1e-9
+                         for step, lr in after), (before, cool, after)
 
 
 def _cosine_run(steps: int = 300, every: int = 10) -> list[dict]:
@@ -115,14 +128,44 @@ def test_patience_needs_both_validations_and_a_share_of_the_steps():
     for step, loss in [(500, 3.0), (1000, 2.0)] + [(1000 + 10 * k, 1.98) for k in range(1, 6)]:
         with torch.no_grad():
             model.weight.fill_(step)
-        stop.on_evaluate(None, SimpleNamespace(global_step=step), control, metrics={"eval_loss": loss}, model=model)
+        stop.on_evaluate(None, SimpleNamespace(global_step=step, max_steps=10_000), control, metrics={"eval_loss": loss}, model=model)
         if control.should_training_stop:
             break
     assert not control.should_training_stop  # 5 flat validations, but 50 steps < a quarter of 1,050
-    stop.on_evaluate(None, SimpleNamespace(global_step=1300), control, metrics={"eval_loss": 1.98}, model=model)
+    stop.on_evaluate(None, SimpleNamespace(global_step=1300, max_steps=10_000), control, metrics={"eval_loss": 1.98}, model=model)
     assert not control.should_training_stop  # 300 steps < a quarter of 1,300
-    stop.on_evaluate(None, SimpleNamespace(global_step=1400), control, metrics={"eval_loss": 1.98}, model=model)
-    assert control.should_training_stop and stop.best_step == 1000
+    stop.on_evaluate(None, SimpleNamespace(global_step=1400, max_steps=10_000), control, metrics={"eval_loss": 1.98}, model=model)
+    assert control.should_training_stop and stop.best_step == 1000  # no schedule to cool down: stop at once
     stop.on_train_end(None, SimpleNamespace(global_step=1400), control, model=model)
     assert model.weight[0, 0].item() == 1000  # the step-1000 weights, not the last
-    assert stop.stream.rows[-1] == {"step": 1400, "val_best_step": 1000, "val_stopped_early": True}
+    assert stop.stream.rows[-1] == {"step": 1400, "val_best_step": 1000, "val_stopped_early": True,
+                                    "val_cooled": False}
+
+
+def test_when_patience_runs_out_the_rate_cools_down_to_zero_then_the_run_stops():
+    from types import SimpleNamespace
+
+    from transformers import TrainerControl
+
+    from posttrain.tools.training.convergence import ValidationStop
+
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)  # constant, as after warm-up
+    stop = ValidationStop(_Stream(), None, [], scorer=None, batch_size=64, n_rows=50)
+    control = TrainerControl()
+    for step, loss in [(100, 3.0), (200, 2.0)] + [(200 + 20 * k, 2.0) for k in range(1, 6)]:
+        stop.on_evaluate(None, SimpleNamespace(global_step=step, max_steps=1000), control,
+                         metrics={"eval_loss": loss}, model=model, lr_scheduler=schedule)
+    assert stop.cooldown == (300, 360) and not control.should_training_stop  # 300 + a fifth of 300
+    assert stop.stream.rows[-1] == {"step": 300, "val_cooldown_until": 360}
+    assert [schedule.lr_lambdas[0](s) for s in (300, 330, 360, 400)] == [1.0, 0.5, 0.0, 0.0]
+    stop.on_step_end(None, SimpleNamespace(global_step=360, max_steps=1000), control)
+    assert control.should_evaluate  # the cooldown's end is validated
+    stop.on_evaluate(None, SimpleNamespace(global_step=360, max_steps=1000), control, metrics={"eval_loss": 1.9},
+                     model=model, lr_scheduler=schedule)
+    assert control.should_training_stop and stop.best_step == 360  # the cooled weights were the best
+    # a cooldown never passes the cap
+    capped = ValidationStop(_Stream(), None, [], scorer=None, batch_size=64, n_rows=50)
+    assert capped._cool_down(300, 320, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0))
+    assert capped.cooldown == (300, 320)
