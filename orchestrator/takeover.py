@@ -9,6 +9,7 @@ the brain's again; a brain that stalls every iteration still gets a measured res
 from dataclasses import replace
 
 from posttrain.agents.specialist import Specialist
+from posttrain.orchestrator.stall import STALL_TURNS
 from posttrain.orchestrator.team import Team, build_team
 from posttrain.run.context import RunContext
 
@@ -25,4 +26,5 @@ def playbook_team(ctx: RunContext, specialists: dict[str, Specialist]) -> Team:
     offline = {name: replace(spec, model_client=brain.client_for(name)) for name, spec in specialists.items()}
     brain.specialists.update(offline)  # the clients read this same dict
     brain.playbook = Playbook(ctx, offline)  # not bind(): the run's usage stays on the LLM brain's meter
-    return build_team(ctx, offline, brain.client_for("Manager"), brain.client_for("Selector"))
+    # the playbook's own bound (it needs at most 3 turns between tool calls), not a smoke run's lower one
+    return build_team(ctx, offline, brain.client_for("Manager"), brain.client_for("Selector"), stall_turns=STALL_TURNS)

@@ -63,7 +63,7 @@ def make_selector(names: Sequence[str]):
 
 
 def build_team(ctx: RunContext, specialists: dict[str, Specialist], manager_client: Any, selector_client: Any,
-               debate_rounds: int = 1) -> Team:
+               debate_rounds: int = 1, stall_turns: int | None = None) -> Team:
     from autogen_agentchat.agents import AssistantAgent
     from autogen_agentchat.conditions import ExternalTermination, MaxMessageTermination, TextMentionTermination
     from autogen_agentchat.teams import RoundRobinGroupChat, SelectorGroupChat
@@ -93,7 +93,7 @@ def build_team(ctx: RunContext, specialists: dict[str, Specialist], manager_clie
         [manager.delegator, *workers.values()], model_client=selector_client,
         selector_func=make_selector(list(workers)), allow_repeated_speaker=True,
         termination_condition=TextMentionTermination("TERMINATE", sources=["Manager"])
-        | MaxMessageTermination(MAX_WORK_MESSAGES) | StallTermination() | stop_work,
+        | MaxMessageTermination(MAX_WORK_MESSAGES) | StallTermination(stall_turns) | stop_work,
     )
     return Team(specialists=specialists, manager=manager, debaters=debaters, workers=workers, debate=debate,
                 work=work, bound_tools=bound, stop_work=stop_work)

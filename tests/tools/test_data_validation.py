@@ -40,3 +40,15 @@ def test_team_build_holds_out_decontaminated_training_rows(tmp_path):
     assert not any(q in p for q in eval_questions for p in prompts)  # never a benchmark item
     assert prompts.isdisjoint({r["prompt"] for r in train})  # held out, not copied
     assert "validation split" in " ".join(artifact.transformations)
+
+
+def test_a_small_generator_space_gives_every_item_it_has_not_an_error(tmp_path):
+    """1-digit addition has 100 problems; with 40 in the eval set, a plan asking for 80 rows gets the 60 left."""
+    bench = "arithmetic:digits=1,ops=+,n_eval=40"
+    candidates = find_sources(bench, fmt="sft", hub_search=False)
+    [generator] = [c for c in candidates.candidates if c.kind == "generator"]
+    assert generator.rows == 60 and "up to 60" in generator.evidence
+    spec = compose_build_spec(candidates, fmt="sft", n_rows=80, benchmark_spec=bench)
+    assert [s.n for s in spec.sources] == [60]
+    artifact = build_dataset(spec, tmp_path / "out")  # built, not "only 60 problems exist … 80 were asked for"
+    assert artifact.counts["after_mix"] == 60 and artifact.n_rows > 0  # then the gate judges each row as usual

@@ -226,12 +226,15 @@ def find_sources(
     if teacher:
         found.append(_teacher(teacher, bench, fmt, found))
     if bench.has_generator:
-        generator = SourceSpec(benchmark=bench.spec, n=1000, teacher_noise=teacher_noise)
-        evidence = "synthetic items disjoint from the eval set, any number" + (
+        capacity = bench.train_capacity
+        generator = SourceSpec(benchmark=bench.spec, n=min(1000, capacity or 1000), teacher_noise=teacher_noise)
+        size = f"up to {capacity:,}" if capacity is not None else "any number"
+        evidence = f"synthetic items disjoint from the eval set, {size}" + (
             f"; SFT labels from a teacher wrong on {teacher_noise:.0%} of rows" if teacher_noise else ""
         )
         found.append(
-            SourceCandidate(kind="generator", label=bench.spec, source=generator, usable=True, evidence=evidence)
+            SourceCandidate(kind="generator", label=bench.spec, source=generator, usable=True, evidence=evidence,
+                            rows=capacity)
         )
     else:
         found.append(
@@ -271,7 +274,9 @@ def compose_build_spec(
             chosen = group[:1] if kind == "hub" else group
             break
     chosen += [c for c in usable if c.kind == "teacher"][:1]
-    sources = [c.source.model_copy(update={"n": n_rows}) if c.kind == "generator" else c.source for c in chosen]
+    # a generator makes as many rows as asked, up to the distinct items its space holds outside the eval set
+    sources = [c.source.model_copy(update={"n": min(n_rows, c.rows or n_rows)}) if c.kind == "generator" else c.source
+               for c in chosen]
     known = [c.rows for c in chosen if c.kind not in ("generator", "teacher")]
     total = n_rows if sum(r or 0 for r in known) > n_rows else None  # never repeat rows to reach n_rows
     name = benchmark_spec.split(":")[0].replace("/", "_").replace(".", "_")

@@ -65,6 +65,7 @@ class Benchmark:
     description: str = ""
 
     fixed_budget: bool = False  # the user set max_new_tokens explicitly: never widened
+    train_capacity: int | None = None  # a generator's distinct training items outside the eval set (None: unbounded)
 
     def answer_budget(self, chat: bool) -> int:
         """Tokens to generate per item: the benchmark's budget, widened to ``CHAT_ANSWER_TOKENS`` when prompts go

@@ -71,6 +71,7 @@ class ArithmeticBenchmark(Benchmark):
             raise ConfigError(f"arithmetic n_eval must be >= 1, got {n_eval}")
         self.digits, self.ops, self.n_eval, self.seed = digits, ops, n_eval, seed
         self.space = (10**digits) ** 2 * len(ops)
+        self.train_capacity = self.space - n_eval
         if n_eval > self.space // 2:
             raise ConfigError(
                 f"arithmetic with digits={digits} has only {self.space} problems; n_eval={n_eval} leaves too few "
@@ -133,6 +134,7 @@ class CaesarBenchmark(Benchmark):
         if n_eval < 1 or n_eval > 26**length // 2:
             raise ConfigError(f"caesar n_eval={n_eval} does not fit 26^{length} strings; fix: lower n_eval")
         self.shift, self.length, self.n_eval, self.seed = shift, length, n_eval, seed
+        self.train_capacity = 26**length - n_eval
         self.name = "caesar"
         self.spec = f"caesar:shift={shift},length={length},n_eval={n_eval},seed={seed}"
         self.max_new_tokens = length + 2
