@@ -155,7 +155,7 @@ METHODS: dict[MethodName, Method] = {
         data_format="grpo", train_format="dpo", on_policy="posttrain.tools.data.pairs:build_preference_pairs",
         validates=False, costed=False, collapse_kinds=frozenset(), plateau_by="gain",
         techniques={"Iterative RPO": ("rft_plateau", "mixed_outcomes", "solves_some", "verifiable")},
-        arm_fields=frozenset({_SAMPLES}), detail=lambda plan: f"{_samples(plan)}, DPO beta {plan.beta:g}"),
+        arm_fields=frozenset({_SAMPLES, "beta"}), detail=lambda plan: f"{_samples(plan)}, DPO beta {plan.beta:g}"),
 }
 METHOD_NAMES: tuple[MethodName, ...] = get_args(MethodName)
 
