@@ -5,16 +5,18 @@ import math
 
 from posttrain.run.context import RunContext
 from posttrain.run.facts import RELIABLE_LABELS, Facts, Proposal
+from posttrain.tools.methods import DataFormat, get_method
 
 
 # Past this many passes over the same rows a generator's fresh rows beat repetition (overfitting risk grows).
 MANY_EPOCHS = 8.0
 
 
-def data_format(ctx: RunContext) -> str:
-    """sft rows imitate completions; rft and grpo start from prompts with gold answers."""
+def data_format(ctx: RunContext) -> DataFormat:
+    """The format the plan's method needs built (tools/methods.py): sft rows imitate completions; rft, grpo and dpo
+    start from prompts with gold answers. Before a plan: the first method's, SFT."""
     plan = ctx.iteration.plan
-    return "sft" if plan is None or plan.method == "sft" else "grpo"
+    return get_method(plan.method if plan else "sft").data_format
 
 
 def has_train_split(ctx: RunContext) -> bool:

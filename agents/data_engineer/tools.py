@@ -7,7 +7,7 @@ setting, not news: the summary says the Hub was not asked, and nothing is publis
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +17,7 @@ from posttrain.tools.data import BuildSpec
 from posttrain.tools.data.discover import VALIDATION_ROWS
 from posttrain.tools.data.spec import SourceSpec, TeacherSpec
 from posttrain.tools.hub import DatasetHits, DatasetReport
+from posttrain.tools.methods import DataFormat
 
 
 # The tool's argument type. BuildSpec is recursive (a source's teacher takes its prompts from a source), and
@@ -98,7 +99,7 @@ def make_data_engineer_tools(ctx: RunContext) -> list[Callable]:
     from posttrain.tools.hub import inspect_dataset as _inspect_dataset
     from posttrain.tools.hub import search_datasets as _search_datasets
 
-    def find_training_data(fmt: Annotated[Literal["sft", "grpo"], "sft: prompt/completion rows; grpo: prompts with "
+    def find_training_data(fmt: Annotated[DataFormat, "sft: prompt/completion rows; grpo: prompts with "
                                                                      "gold answers (also for rft)"]) -> SourceCandidates:
         """Find training data for the goal's benchmark, best evidence first: the user's --train-data, the
         benchmark's own train split, Hub datasets that fit (format, size, licence, gating), a --teacher model

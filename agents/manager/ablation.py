@@ -25,13 +25,14 @@ from pydantic import BaseModel, Field
 
 from posttrain.run.facts import Proposal
 from posttrain.run.ledger import CONTROL, TESTABLE_FIELDS, Ablation, Arm, Plan
+from posttrain.tools.methods import METHODS, MethodName, get_format, get_method
 
 
 class ArmRequest(BaseModel):
     """A second arm for this iteration: the decision's plan with these fields changed (unset ones keep the plan's)."""
 
     proposed_by: str = Field(description="Whose dissenting proposal this arm tests, e.g. 'Evaluator'.")
-    method: Literal["sft", "rft", "grpo"] | None = None
+    method: MethodName | None = None
     learning_rate: float | None = Field(None, gt=0.0, lt=1.0)
     epochs: float | None = Field(None, gt=0.0, le=1000.0)
     max_steps: int | None = Field(None, ge=1, le=100_000)
@@ -86,10 +87,14 @@ def detect_resources(attach: bool = False) -> ClusterResources:
     return ClusterResources(cpus=cpus, gpus=float(torch.cuda.device_count()))
 
 
+# Plan fields that only some methods read (the registry's arm_fields): an arm may vary them only for those methods.
+METHOD_FIELDS = frozenset().union(*(m.arm_fields for m in METHODS.values()))
+
+
 def _data_format(method: str) -> str:
-    """The rows a method trains on, as the DataEngineer builds them: sft imitates completions; rft and grpo start from
-    prompts with gold answers."""
-    return "completions" if method == "sft" else "prompts with answers"
+    """The rows a method trains on, as the DataEngineer builds them (tools/methods.py): sft imitates completions;
+    rft, grpo and dpo start from prompts with gold answers."""
+    return get_format(get_method(method).data_format).rows
 
 
 def testable_changes(plan: Plan, changes: dict) -> tuple[dict, str | None]:
@@ -104,6 +109,9 @@ def testable_changes(plan: Plan, changes: dict) -> tuple[dict, str | None]:
         return {}, (f"it needs {differing['n_train']} rows and this iteration builds {plan.n_train}: an arm can only "
                     "train on a prefix of the rows built")
     method = differing.get("method", plan.method)
+    idle = sorted(k for k in differing if k in METHOD_FIELDS and k not in get_method(method).arm_fields)
+    if idle:  # e.g. a KL beta for SFT: the arm would train the control again
+        return {}, f"{method} does not read {', '.join(idle)}, so the arm would repeat the control"
     if _data_format(method) != _data_format(plan.method):
         return {}, (f"{method} trains on {_data_format(method)} and the plan's {plan.method} on "
                     f"{_data_format(plan.method)}; one dataset is built per iteration")

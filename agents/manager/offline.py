@@ -6,11 +6,13 @@ built and the time left; each constant says where it comes from.
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from posttrain.agents.manager.ablation import ArmRequest, measurable_dissent
 from posttrain.run.facts import RFT_CONFIDENCE, RFT_MAX_K, RFT_MIN_K, Facts, Proposal, applicable_techniques
 from posttrain.run.ledger import Plan
+from posttrain.tools.methods import MethodName
 
 
 # Common SFT recipes on pretrained models make 2–3 passes over the data (FLAN, Alpaca, Tulu).
@@ -24,6 +26,9 @@ GENERATOR_ROWS_PER_EVAL_ITEM = 20
 ALL_ROWS = 100_000
 # On-policy RL learns from fresh prompts: one pass over the prompt set per iteration.
 RL_EPOCHS = 1.0
+# Iterative RPO (2404.19733): DPO's usual beta; each iteration's pairs are fresh, so a few passes over them; k at least
+# 8, so a prompt solved half the time misses a right or a wrong answer with probability 2 × 0.5^8 < 1%.
+DPO_BETA, DPO_EPOCHS, DPO_MIN_K, DPO_LR_DIVISOR = 0.1, 2.0, 8, 3.0
 NO_CAP = 100_000
 
 
@@ -73,7 +78,7 @@ def rft_samples(score: float | None) -> int:
 
 def default_plan(facts: Facts, seed: int) -> Plan:
     """The plan before the debate: the most specific catalogue technique whose conditions hold."""
-    from posttrain.tools.training.sizing import rl_learning_rate, sft_learning_rate
+    from posttrain.tools.training.sizing import sft_learning_rate
 
     last = facts.last
     if last and last.plan and not last.trained:
@@ -101,17 +106,53 @@ def default_plan(facts: Facts, seed: int) -> Plan:
         # keep the passes already made: continue from the latest checkpoint, not from the best score
         common["init_from"] = "latest" if facts.trained_methods else "base"
         return Plan(method="sft", epochs=epochs, learning_rate=sft_learning_rate(facts.size), rationale=why, **common)
-    method = technique.method
     base = dict(technique=technique.name, paper=technique.paper_id, rationale=technique.when_to_use, **common)
-    if method == "sft":
-        return Plan(method="sft", epochs=first_epochs(facts), learning_rate=sft_learning_rate(facts.size), **base)
-    if method == "rft":
-        # RFT fine-tunes an already trained checkpoint on its own (few, on-policy) answers: the pretrained recipe's
-        # passes, not a from-scratch model's (10 passes over a 1.000 model's own samples measured 0.400: docs/report.png)
-        return Plan(method="rft", epochs=FIRST_EPOCHS_PRETRAINED, learning_rate=sft_learning_rate(facts.size),
-                    samples_per_prompt=rft_samples(facts.best), **base)
-    beta = last.plan.beta if (last and last.plan and last.plan.method == "grpo") else 0.0
-    return Plan(method="grpo", epochs=RL_EPOCHS, learning_rate=rl_learning_rate(facts.size), beta=beta, **base)
+    return RECIPES[technique.method](facts, base)
+
+
+def _sft_plan(facts: Facts, base: dict) -> Plan:
+    from posttrain.tools.training.sizing import sft_learning_rate
+
+    return Plan(method="sft", epochs=first_epochs(facts), learning_rate=sft_learning_rate(facts.size), **base)
+
+
+def _rft_plan(facts: Facts, base: dict) -> Plan:
+    from posttrain.tools.training.sizing import sft_learning_rate
+
+    # RFT fine-tunes an already trained checkpoint on its own (few, on-policy) answers: the pretrained recipe's
+    # passes, not a from-scratch model's (10 passes over a 1.000 model's own samples measured 0.400: docs/report.png)
+    return Plan(method="rft", epochs=FIRST_EPOCHS_PRETRAINED, learning_rate=sft_learning_rate(facts.size),
+                samples_per_prompt=rft_samples(facts.best), **base)
+
+
+def _previous_beta(facts: Facts, method: str, default: float) -> float:
+    """The beta the same method ran with last (raised by the Trainer's collapse rule), else `default`."""
+    last = facts.last
+    return last.plan.beta if (last and last.plan and last.plan.method == method and last.plan.beta) else default
+
+
+def _grpo_plan(facts: Facts, base: dict) -> Plan:
+    from posttrain.tools.training.sizing import rl_learning_rate
+
+    return Plan(method="grpo", epochs=RL_EPOCHS, learning_rate=rl_learning_rate(facts.size),
+                beta=_previous_beta(facts, "grpo", 0.0), **base)
+
+
+def _dpo_plan(facts: Facts, base: dict) -> Plan:
+    from posttrain.tools.training.sizing import sft_learning_rate
+
+    # Iterative RPO: k samples per prompt so that a prompt solved about half the time gives a right and a wrong
+    # answer; DPO's beta 0.1, as in the paper (2404.19733). The NLL term makes it a supervised update on the chosen
+    # answers plus the preference margin: a third of SFT's rate (1e-3 on the tiny model, where it gained: README)
+    return Plan(method="dpo", epochs=DPO_EPOCHS, learning_rate=sft_learning_rate(facts.size) / DPO_LR_DIVISOR,
+                beta=_previous_beta(facts, "dpo", DPO_BETA),
+                samples_per_prompt=max(DPO_MIN_K, rft_samples(facts.best)), **base)
+
+
+# Each method's plan once the catalogue picked it (tools/methods.py registers the methods; test_methods checks that
+# every one has a recipe here).
+RECIPES: dict[MethodName, Callable[[Facts, dict], Plan]] = {
+    "sft": _sft_plan, "rft": _rft_plan, "grpo": _grpo_plan, "dpo": _dpo_plan}
 
 
 def decide(facts: Facts, proposals: list[Proposal], seed: int, scale: float = 1.0) -> Decision:

@@ -9,6 +9,7 @@ from posttrain.agents.manager.ablation import ArmRequest, detect_resources, plan
 from posttrain.run.context import RunContext
 from posttrain.run.ledger import Plan
 from posttrain.tools.errors import ToolError
+from posttrain.tools.methods import METHODS, MethodName
 
 
 class RecordedDecision(BaseModel):
@@ -20,16 +21,16 @@ class RecordedDecision(BaseModel):
 def make_manager_tools(ctx: RunContext) -> list[Callable]:
     def record_decision(
         decision: Annotated[str, "the decision in one or two sentences, with the numbers behind it"],
-        method: Annotated[Literal["sft", "rft", "grpo"], "sft; rft = rejection-sampling fine-tuning; grpo = RL"],
+        method: Annotated[MethodName, "; ".join(f"{m.name} = {m.summary}" for m in METHODS.values())],
         max_steps: Annotated[int, "optimizer steps (1-100000); an upper bound when epochs is given"],
         learning_rate: Annotated[float, "peak learning rate, in (0, 1)"],
-        n_train: Annotated[int, "at most this many training rows (prompts for rft/grpo), 1-10^7"],
+        n_train: Annotated[int, "at most this many training rows (prompts for rft/grpo/dpo), 1-10^7"],
         rationale: Annotated[str, "why: the measured results that drove it"],
         dissent: Annotated[list[str], "each specialist you overruled: 'Name: what they proposed'"],
         init_from: Annotated[Literal["base", "best", "latest"], "start from the base model, best-scoring or latest checkpoint"] = "best",
         epochs: Annotated[float | None, "passes over the data; the Trainer derives steps from the rows built"] = None,
-        beta: Annotated[float, "GRPO KL anchor to the reference (0 = none)"] = 0.0,
-        samples_per_prompt: Annotated[int, "rft: answers sampled per prompt"] = 4,
+        beta: Annotated[float, "grpo: KL anchor to the reference (0 = none); dpo: its temperature (e.g. 0.1)"] = 0.0,
+        samples_per_prompt: Annotated[int, "rft, dpo: answers sampled per prompt"] = 4,
         technique: Annotated[str, "the technique applied, e.g. 'GRPO (DeepSeekMath)'"] = "",
         paper: Annotated[str, "arXiv id it comes from, e.g. 'arxiv:2402.03300'"] = "",
         adopted_from: Annotated[str, "whose proposal the decision adopts (e.g. 'Trainer')"] = "Manager",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from posttrain.run.context import RunContext
 from posttrain.run.ledger import Arm, Plan
+from posttrain.tools.methods import get_method
 from posttrain.tools.training.result import TrainingResult
 
 
@@ -31,9 +32,8 @@ def prefix_dataset(path: str, rows: int, out: Path) -> str:
 
 
 def failed(arm: Arm, plan: Plan, ctx: RunContext, error: Exception, started: float) -> TrainingResult:
-    """A run that could not start (bad spec, nothing to sample for RFT) as a failed result, like a crash."""
-    method = "grpo" if plan.method == "grpo" else "sft"
-    return TrainingResult(method=method, status="failed", checkpoint=None, metrics=[], summary={}, findings=[],
+    """A run that could not start (bad spec, nothing to sample for RFT or DPO) as a failed result, like a crash."""
+    return TrainingResult(method=get_method(plan.method).trainer, status="failed", checkpoint=None, metrics=[], summary={}, findings=[],
                           log_path="", duration_s=time.time() - started, error=f"{type(error).__name__}: {error}",
                           project=ctx.workspace.root.name, run_name=f"iter{ctx.iteration.index}-{arm.slug}")
 

@@ -2,6 +2,7 @@
 
 from posttrain.run.context import RunContext
 from posttrain.run.facts import Facts, Proposal
+from posttrain.tools.methods import get_method
 
 
 def proposal(ctx: RunContext) -> Proposal:
@@ -17,7 +18,7 @@ def proposal(ctx: RunContext) -> Proposal:
                         rank=1)
     t, plan, kinds = last.training, last.plan, facts.finding_kinds
     evidence = t.describe() + "."
-    if kinds & {"entropy_collapse", "reward_collapse", "kl_blowup"} and plan.method == "grpo":
+    if kinds & get_method(plan.method).collapse_kinds:  # the method's own collapse (GRPO's): anchor it harder
         beta = next_beta(plan.beta, t.findings)
         return Proposal("Trainer", evidence, f"raise the KL anchor beta to {beta:g}", rank=3,
                         changes={"beta": beta}, why=f"{', '.join(sorted(kinds))}: anchor the policy to the reference")
@@ -55,7 +56,7 @@ def request(ctx: RunContext) -> str | None:
     arms = it.ablation.arms[1:] if it.ablation else []
     beside = "; beside it, as concurrent arms: " + ", ".join(f"{a.name} ({a.proposed_by})" for a in arms) if arms \
         else ""
-    held = it.dataset.splits.get("validation") if it.plan.method == "sft" else None
+    held = it.dataset.splits.get("validation") if get_method(it.plan.method).validates else None
     until = ", until the validation split stops improving (the passes are a cap)" if held else ""
     return f"run {it.plan.describe()}{until}{beside}."
 
@@ -83,7 +84,7 @@ def validation_proposal(facts: Facts, evidence: str) -> Proposal | None:
     from posttrain.tools.training.sizing import sft_learning_rate
 
     v, plan = facts.validation, facts.last.plan
-    if not v.get("validations") or plan.method != "sft":
+    if not v.get("validations") or not get_method(plan.method).validates:
         return None
     shown = (f"validation loss {v.get('first_val_loss', 0):.3f} → best {v.get('best_val_loss', 0):.3f} at step "
              f"{v.get('val_best_step', 0):g}" + (f", score best {v['best_val_score']:.3f}" if "best_val_score" in v

@@ -179,9 +179,12 @@ def synth_command(
     """Generate a synthetic dataset from a benchmark's own generator (decontaminated against that benchmark)."""
     from posttrain.tools.data import build_benchmark_dataset
     from posttrain.tools.errors import ConfigError
+    from posttrain.tools.methods import FORMATS
 
-    if fmt not in ("sft", "grpo"):
-        raise ConfigError(f"--format must be sft or grpo, got {fmt!r}; fix: DPO pairs come from `datasets build`")
+    generated = [name for name, form in FORMATS.items() if form.benchmark_source]
+    if fmt not in generated:
+        raise ConfigError(f"--format must be {' or '.join(generated)}, got {fmt!r}; fix: other formats (preference "
+                          "pairs) come from `datasets build`")
     _show(build_benchmark_dataset(benchmark, out_dir, n=n, fmt=fmt, seed=seed, teacher_noise=teacher_noise), as_json)
 
 

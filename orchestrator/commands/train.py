@@ -1,7 +1,8 @@
-"""`posttrain train sft|grpo` and `posttrain dashboard`: one training spec through Ray, and Trackio's dashboard.
+"""`posttrain train sft|grpo|dpo` and `posttrain dashboard`: one training spec through Ray, and Trackio's dashboard.
 
     posttrain train sft --base-model runs/x/base-model --dataset runs/x/sft.jsonl --out runs/x/sft --max-steps 300
     posttrain train grpo --base-model runs/x/sft/checkpoint --dataset rl.jsonl --config grpo.yaml --json
+    posttrain train dpo --base-model runs/x/sft/checkpoint --dataset pairs.jsonl   # prompt/chosen/rejected rows
     posttrain dashboard runs/x
 
 Only typer and the standard library are imported here; the tools load inside each command.
@@ -15,7 +16,7 @@ from typing import Annotated
 import typer
 
 
-train_app = typer.Typer(help="Run one SFT or GRPO spec through Ray, tracked in Trackio, and print its diagnosis.",
+train_app = typer.Typer(help="Run one SFT, GRPO or DPO spec through Ray, tracked in Trackio, and print its diagnosis.",
                         no_args_is_help=True)
 
 BaseModelOpt = Annotated[str | None, typer.Option("--base-model", help="tiny (built locally), a model folder or a Hub "
@@ -77,7 +78,7 @@ def resolve_model(name: str, tiny_dir: Path, *, what: str = "model") -> str:
 
 def _load_spec(method: str, config: Path | None, overrides: dict):
     from posttrain.tools.errors import ConfigError
-    from posttrain.tools.training import GRPOSpec, SFTSpec
+    from posttrain.tools.methods import get_method
 
     fields: dict = {}
     if config is not None:
@@ -96,7 +97,7 @@ def _load_spec(method: str, config: Path | None, overrides: dict):
     from pydantic import ValidationError
 
     try:
-        return (SFTSpec if method == "sft" else GRPOSpec).model_validate(fields)
+        return get_method(method).spec_class().model_validate(fields)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "spec"
@@ -163,6 +164,15 @@ def grpo_command(base_model: BaseModelOpt = None, dataset: DatasetOpt = None, co
     _run("grpo", base_model, dataset, config, out, max_steps, project, as_json)
 
 
+@train_app.command("dpo")
+def dpo_command(base_model: BaseModelOpt = None, dataset: DatasetOpt = None, config: ConfigOpt = None,
+                out: OutOpt = None, max_steps: StepsOpt = None, project: ProjectOpt = None,
+                as_json: JsonOpt = False) -> None:
+    """DPO on preference pairs: prompt/chosen/rejected rows or Hub-style chosen/rejected conversations (set beta:,
+    nll_alpha: — the NLL term on the chosen answer, 1 by default as in Iterative RPO — in --config)."""
+    _run("dpo", base_model, dataset, config, out, max_steps, project, as_json)
+
+
 def dashboard_command(
     run_dir: Annotated[Path, typer.Argument(help="A run folder (its result.json names the project) or project dir.")],
     port: Annotated[int | None, typer.Option(help="Port (default: first free from 7860).")] = None,
@@ -190,6 +200,6 @@ def dashboard_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `train sft|grpo` and `dashboard` to the CLI."""
+    """Add `train sft|grpo|dpo` and `dashboard` to the CLI."""
     app.add_typer(train_app, name="train")
     app.command("dashboard")(dashboard_command)

@@ -64,6 +64,7 @@ class Facts:
     iterations_left: int
     source_rows: int | None = None  # rows the user's local data holds, known before anything is built
     prompt_format: str = ""  # the baseline's format verdict, for the plan: what the run trains and serves in, and why
+    mixed_share: float | None = None  # share of prompts the model last answered both right and wrong when sampled
 
     @classmethod
     def from_run(cls, ctx: "RunContext") -> "Facts":
@@ -80,7 +81,7 @@ class Facts:
                    trained_methods=[it.plan.method for it in done if it.trained and it.plan],
                    remaining_s=ctx.remaining_s(), iterations_left=left,
                    source_rows=None if done else count_source_rows(tuple(ctx.config.train_data)),
-                   prompt_format=prompt_format_note(ctx) if not done else "")
+                   prompt_format=prompt_format_note(ctx) if not done else "", mixed_share=mixed_share(done))
 
     # -- derived facts ----------------------------------------------------------------------------------------------
     @property
@@ -189,13 +190,29 @@ FEW_ROWS = 1000
 REASONING_TOKENS = 256
 
 
+# Iterative RPO (2404.19733) learns from pairs of a right and a wrong sample of the same prompt: worth it when at least
+# this share of the sampled prompts gave both (fewer pairs than that are a small, noisy preference set).
+MIXED_OUTCOMES = 0.1
+
+
+def mixed_share(done: list[IterationRecord]) -> float | None:
+    """The share of prompts with both an accepted and a rejected sample, in the latest on-policy sampling (RFT's or
+    DPO's): measured from the model's own answers and the scorer, not from how the data was made."""
+    sampled = [it.on_policy for it in done if it.on_policy is not None]
+    value = sampled[-1].generation.get("prompts_mixed") if sampled else None
+    return float(value) if value is not None else None
+
+
 def conditions(facts: Facts) -> set[str]:
     """The named conditions of the technique catalogue (`tools.papers.catalogue.APPLIES`) that hold now."""
+    from posttrain.tools.methods import METHODS
     from posttrain.tools.training.sizing import uses_lora
 
     diff, significant = facts.gain
     # a method has plateaued when its curve went flat: while the loss still falls, more of it is the better bet
-    flat = bool(facts.last and facts.last.trained) and not facts.still_improving
+    trained = bool(facts.last and facts.last.trained)
+    flat = trained and not facts.still_improving
+    gain = significant and diff > 0
     holds = {
         "no_trained_model": not facts.trained_methods,
         "few_rows": facts.rows is not None and facts.rows <= FEW_ROWS,
@@ -203,10 +220,10 @@ def conditions(facts: Facts) -> set[str]:
         "large_model": uses_lora(facts.size),
         "out_of_memory": "out_of_memory" in facts.finding_kinds,
         "labels_noisy": facts.label_accuracy is not None and facts.label_accuracy < RELIABLE_LABELS,
-        "sft_plateau": flat and facts.last_method == "sft",
-        "rft_plateau": flat and facts.last_method == "rft",
-        "grpo_plateau": bool(facts.last and facts.last.trained) and facts.last_method == "grpo"
-        and not (significant and diff > 0),
+        # each method's plateau, by its registry entry: its curve went flat, or (RL, preferences) no significant gain
+        **{m.plateau: facts.last_method == m.name and (flat if m.plateau_by == "curve" else trained and not gain)
+           for m in METHODS.values()},
+        "mixed_outcomes": facts.mixed_share is not None and facts.mixed_share >= MIXED_OUTCOMES,
         "solves_some": facts.solves_some,
         "rft_coverage": facts.best is not None and facts.best >= 1 - (1 - RFT_CONFIDENCE) ** (1 / RFT_MAX_K),
         "verifiable": facts.verifiable,

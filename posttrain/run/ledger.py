@@ -14,11 +14,9 @@ from posttrain.run.usage import UsageLedger
 from posttrain.tools.data.artifact import DatasetArtifact
 from posttrain.tools.data.discover import SourceCandidates
 from posttrain.tools.evaluation.compare import Comparison, compare_reports
+from posttrain.tools.methods import MethodName, get_method
 from posttrain.tools.training.cost import StepCost
 from posttrain.tools.training.result import TrainingResult
-
-
-Method = Literal["sft", "rft", "grpo"]
 
 
 UNCAPPED_STEPS = 100_000  # Plan.max_steps' upper bound: a plan at it has no step cap worth saying
@@ -27,8 +25,9 @@ UNCAPPED_STEPS = 100_000  # Plan.max_steps' upper bound: a plan at it has no ste
 class Plan(BaseModel):
     """The Manager's decision for one iteration."""
 
-    method: Method = Field(description="sft: imitate the data; rft: SFT on the model's own verified samples; "
-                                       "grpo: RL against the benchmark's verifier.")
+    method: MethodName = Field(description="sft: imitate the data; rft: SFT on the model's own verified samples; "
+                                           "grpo: RL against the benchmark's verifier; dpo: preference pairs of the "
+                                           "model's own verified and rejected samples (tools/methods.py).")
     init_from: Literal["base", "best", "latest"] = Field(
         "best", description="Start from the base model, the best-scoring checkpoint, or the latest trained one.")
     max_steps: int = Field(ge=1, le=100_000, description="Optimizer steps.")
@@ -37,8 +36,9 @@ class Plan(BaseModel):
     epochs: float | None = Field(None, gt=0.0, le=1000.0, description="Passes over the data actually built; when set, "
                                  "the Trainer derives the steps from the rows and its batch size (max_steps caps it).")
     seed: int = Field(0, description="Seed for data and training.")
-    beta: float = Field(0.0, ge=0.0, le=10.0, description="GRPO's KL anchor to the reference model (0 = none).")
-    samples_per_prompt: int = Field(4, ge=1, le=64, description="rft: answers sampled per training prompt.")
+    beta: float = Field(0.0, ge=0.0, le=10.0, description="GRPO's KL anchor to the reference model (0 = none); "
+                        "DPO's preference temperature.")
+    samples_per_prompt: int = Field(4, ge=1, le=64, description="rft, dpo: answers sampled per training prompt.")
     technique: str = Field("", description="The catalogue technique this plan applies, e.g. 'GRPO'.")
     paper: str = Field("", description="arXiv id of the paper the technique comes from.")
     adopted_from: str = Field("Manager", description="Whose proposal the decision adopted.")
@@ -49,11 +49,8 @@ class Plan(BaseModel):
         cap = f" (at most {self.max_steps} steps)" if self.max_steps < UNCAPPED_STEPS else ""
         length = f"{self.epochs:g} epochs{cap}" if self.epochs else f"{self.max_steps} steps"
         what = f"{self.method.upper()} from {source[self.init_from]} for {length} at lr {self.learning_rate:g}"
-        what += f" on {self.n_train} {'rows' if self.method == 'sft' else 'prompts'}"
-        if self.method == "rft":
-            what += f" ({self.samples_per_prompt} samples each)"
-        if self.method == "grpo" and self.beta:
-            what += f", KL beta {self.beta:g}"
+        method = get_method(self.method)
+        what += f" on {self.n_train} {method.unit}{method.detail(self)}"
         if self.technique:
             what += f"; technique {self.technique}" + (f" ({self.paper})" if self.paper else "")
         return what
@@ -192,6 +189,9 @@ class IterationRecord(BaseModel):
     data_candidates: SourceCandidates | None = Field(None, description="Training data found, best evidence first.")
     data_search: str | None = Field(None, description="What the DataEngineer found, in words.")
     dataset: DatasetArtifact | None = None
+    on_policy: DatasetArtifact | None = Field(None, description="What the Trainer sampled from the model for an "
+                                              "on-policy method (RFT's verified answers, DPO's pairs), with the "
+                                              "sampled outcomes per prompt under generation.")
     training: TrainingResult | None = Field(None, description="The run's result, metrics left in its metrics.jsonl.")
     evaluation: Score | None = None
     comparison: Comparison | None = Field(None, description="Paired test against the previous best.")

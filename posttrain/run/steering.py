@@ -29,7 +29,8 @@ _FIELDS = {  # plan field: the words that name it
     "epochs": r"\bepochs?\b|passes",
 }
 _METHODS = {"sft": r"\bsft\b|supervised fine-?tuning", "rft": r"\brft\b|rejection[ -]sampling",
-            "grpo": r"\bgrpo\b|reinforcement learning|\brl\b"}
+            "grpo": r"\bgrpo\b|reinforcement learning|\brl\b",
+            "dpo": r"\bdpo\b|\brpo\b|preference optimi[sz]ation|preference pairs"}
 
 
 def add_message(run_dir: str | Path, text: str, source: str = "steer") -> dict:

@@ -130,7 +130,7 @@ def test_record_decision_takes_arms_through_its_tool_schema(ctx, ray_cluster):
     assert ctx.iteration.ablation is None and "turned off" in ctx.iteration.decision
 
 
-@pytest.mark.parametrize("bad", [{"proposed_by": "T", "learning_rate": 2.0}, {"proposed_by": "T", "method": "dpo"}])
+@pytest.mark.parametrize("bad", [{"proposed_by": "T", "learning_rate": 2.0}, {"proposed_by": "T", "method": "ppo"}])
 def test_an_invalid_arm_is_refused_by_the_schema(bad):
     from pydantic import ValidationError
 

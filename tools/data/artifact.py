@@ -4,15 +4,15 @@
 >>> artifact.counts          # {"generated": 3000, "after_dedupe": 2990, "after_decontam": 2990}
 """
 
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from posttrain.tools.data.labels import LabelCheck
 from posttrain.tools.data.quality import QualityReport
+from posttrain.tools.methods import DataFormat
 
 
-DatasetFormat = Literal["sft", "grpo", "dpo"]
+DatasetFormat = DataFormat  # the registry's one type (tools/methods.py)
 
 
 class DroppedRow(BaseModel):

@@ -22,6 +22,7 @@ from posttrain.tools.data.save import push_dataset, save_dataset
 from posttrain.tools.data.spec import BuildSpec, SourceSpec
 from posttrain.tools.data.synthetic import benchmark_rows, gold_answer
 from posttrain.tools.errors import ConfigError
+from posttrain.tools.methods import get_format
 from posttrain.tools.progress import ProgressFn, null_progress
 
 
@@ -61,7 +62,7 @@ def _mapped_rows(source: SourceSpec, spec: BuildSpec, base: Path, tokenizer: Any
         return []
     mapping, extract = _mapping(source, spec.format, raw)
     log.steps.append(f"{source.label}: mapped {describe_mapping(mapping, extract)} for {spec.format}")
-    if spec.format == "sft" and extract == "gsm8k" and "answer" not in mapping:
+    if get_format(spec.format).completion and extract == "gsm8k" and "answer" not in mapping:
         log.steps.append(
             f"{source.label}: completions rewritten as the benchmark asks: <<...>> calculator annotations removed, "
             "'#### N' replaced by 'The final answer is \\boxed{N}.'"
@@ -97,7 +98,8 @@ def _prompt_items(source: SourceSpec, base: Path, limit: int, log: _Log) -> list
         mapping["answer"] = mapping.pop("completion")  # the gold answer is pulled out of the worked solution
     extract = source.answer_extract
     if not mapping and raw:
-        fit = next(f for f in propose_fits(list(raw[0]), raw[:50]) if f.method == "grpo")
+        fits = {f.method: f for f in propose_fits(list(raw[0]), raw[:50])}
+        fit = fits["grpo"]  # the format of prompts with gold answers, which a teacher answers
         if not fit.fits:
             raise ConfigError(f"teacher prompts {source.label} need prompt and answer columns: {fit.reason}")
         mapping, extract = fit.mapping, extract or fit.answer_extract
@@ -136,7 +138,8 @@ def _teacher_source(
         hosted_api=t.hosted_api,
         progress=progress,
     )
-    rows = result.pairs if spec.format == "dpo" else result.rows  # sft rows keep the gold answer for the label check
+    # sft rows keep the gold answer for the label check
+    rows = result.pairs if get_format(spec.format).teacher_output == "pairs" else result.rows
     for row in rows:
         row["prompt"] = render_prompt(row["prompt"], tokenizer, spec.system)
     log.sources.append(f"teacher:{result.teacher.model}@backend={result.teacher.backend},seed={t.seed}")
@@ -190,7 +193,7 @@ def _source_rows(spec: BuildSpec, base: Path, tokenizer: Any, log: _Log, progres
     if template is not None and getattr(template, "chat_template", None):
         log.steps.append(f"prompts rendered through the chat template of {spec.tokenizer} (the prompt format the model "
                          "is served and evaluated in); the loss is on the completions only")
-    elif spec.format == "sft":
+    elif get_format(spec.format).completion:
         log.steps.append("prompts kept raw, no chat template (the prompt format the model is served and evaluated in)")
     per_source = []
     for index, source in enumerate(spec.sources):
@@ -231,7 +234,7 @@ def _label_check(
     per_source: list[list[dict]], spec: BuildSpec, log: _Log
 ) -> tuple[list[list[dict]], LabelCheck | None]:
     """Score SFT completions against their gold answers with the benchmark's scorer; drop what it rejects."""
-    if not spec.label_check or spec.format != "sft":
+    if not spec.label_check or not get_format(spec.format).completion:
         return per_source, None
     owners = [i for i, rows in enumerate(per_source) for _ in rows]
     flat = [

@@ -19,6 +19,7 @@ from posttrain.tools.data.formats import MethodFit, propose_fits
 from posttrain.tools.data.load import load_rows
 from posttrain.tools.data.spec import BuildSpec, SourceSpec, TeacherSpec, parse_data_ref
 from posttrain.tools.errors import ConfigError, ToolError
+from posttrain.tools.methods import DataFormat, get_format
 from posttrain.tools.query_guard import refusal_for
 
 
@@ -47,7 +48,7 @@ class SourceCandidates(BaseModel):
     """Every candidate, best first, and what would unblock the build when none is usable."""
 
     benchmark: str = Field(description="The goal's benchmark spec.")
-    format: Literal["sft", "grpo"] = Field(description="The training format the data is for.")
+    format: DataFormat = Field(description="The training format the data is for.")
     candidates: list[SourceCandidate] = Field(default_factory=list, description="In order of preference.")
     blocked_reason: str | None = Field(None, description="One line naming what would unblock it; None if usable.")
 
@@ -152,7 +153,7 @@ def _hub_candidates(bench, fmt: str, limit: int) -> list[SourceCandidate]:
 
 
 def _teacher(teacher: str, bench, fmt: str, found: list[SourceCandidate]) -> SourceCandidate:
-    if fmt != "sft":
+    if get_format(fmt).teacher_output != "rows":
         return SourceCandidate(
             kind="teacher",
             label=teacher,
@@ -201,7 +202,7 @@ def _teacher(teacher: str, bench, fmt: str, found: list[SourceCandidate]) -> Sou
 def find_sources(
     benchmark: "str | Benchmark",
     *,
-    fmt: Literal["sft", "grpo"],
+    fmt: DataFormat,
     train_data: list[str] | tuple[str, ...] = (),
     teacher: str | None = None,
     hub_search: bool = True,
@@ -254,7 +255,7 @@ def find_sources(
 def compose_build_spec(
     candidates: SourceCandidates,
     *,
-    fmt: Literal["sft", "grpo"],
+    fmt: DataFormat,
     n_rows: int,
     benchmark_spec: str,
     seed: int = 0,
@@ -289,7 +290,7 @@ def compose_build_spec(
         total=total,
         seed=seed,
         dedupe="near",
-        label_check=benchmark_spec if fmt == "sft" else None,
+        label_check=benchmark_spec if get_format(fmt).completion else None,
         decontaminate_against=[benchmark_spec],
         # the Trainer trains until this held-out slice stops improving (tools/training/convergence.py)
         validation_rows=VALIDATION_ROWS,

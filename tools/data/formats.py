@@ -15,14 +15,14 @@ also carry the gold final answer in `answer` when one exists: a distinct short c
 """
 
 import re
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from posttrain.tools.errors import ConfigError
+from posttrain.tools.methods import DataFormat, get_format
 
 
-Method = Literal["sft", "grpo", "dpo"]
 ALIASES: dict[str, tuple[str, ...]] = {
     "messages": ("messages", "conversations", "conversation", "chat", "dialog"),
     "prompt": ("prompt", "question", "problem", "instruction", "input", "query"),
@@ -33,7 +33,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "chosen": ("chosen",),
     "rejected": ("rejected",),
 }
-NEEDED: dict[Method, list[tuple[str, ...]]] = {
+NEEDED: dict[DataFormat, list[tuple[str, ...]]] = {
     "sft": [("messages",), ("prompt", "completion"), ("text",)],
     "grpo": [("prompt", "answer")],
     "dpo": [("prompt", "chosen", "rejected"), ("chosen", "rejected")],  # the second: prompt implicit in message lists
@@ -44,7 +44,7 @@ MAX_VERIFIABLE_CHARS = 64  # an answer a checker can compare (a number, a letter
 class MethodFit(BaseModel):
     """Whether a dataset fits one training method, and how its columns would map."""
 
-    method: Method = Field(description="sft, grpo or dpo.")
+    method: DataFormat = Field(description="sft, grpo or dpo.")
     fits: bool = Field(description="True when every needed role has a column.")
     mapping: dict[str, str] = Field(
         default_factory=dict, description="Role → dataset column, e.g. {'prompt': 'question'}."
@@ -100,7 +100,7 @@ def _verifiable(values: list[Any], answer_extract: str | None) -> bool:
     return bool(texts) and sum(len(t) <= MAX_VERIFIABLE_CHARS for t in texts) / len(texts) >= 0.9
 
 
-def _fit_roles(method: Method, roles: tuple[str, ...], columns: list[str], sample_rows: list[dict]) -> MethodFit:
+def _fit_roles(method: DataFormat, roles: tuple[str, ...], columns: list[str], sample_rows: list[dict]) -> MethodFit:
     taken: set[str] = set()
     mapping: dict[str, str] = {}
     for role in roles:
@@ -114,9 +114,9 @@ def _fit_roles(method: Method, roles: tuple[str, ...], columns: list[str], sampl
     if "prompt" in mapping and mapping["prompt"].lower() == "instruction" and _find(columns, "input", taken):
         mapping["input"] = _find(columns, "input", taken)  # Alpaca: the optional input follows the instruction
         taken.add(mapping["input"])
-    if method == "sft" and "completion" in mapping:
+    if get_format(method).completion and "completion" in mapping:
         return _sft_fit(mapping, columns, taken, sample_rows)
-    if method == "grpo" and sample_rows:
+    if get_format(method).gold_answer and sample_rows:
         values = [row.get(mapping["answer"]) for row in sample_rows]
         how = "gsm8k" if any(isinstance(v, str) and "####" in v for v in values) else None
         if not _verifiable(values, how):
@@ -207,7 +207,7 @@ def render_prompt(text: str, tokenizer: Any | None, system: str | None = None) -
 
 def to_training_rows(
     rows: list[dict[str, Any]],
-    fmt: Method,
+    fmt: DataFormat,
     mapping: dict[str, str],
     *,
     tokenizer: Any | None = None,
@@ -242,7 +242,7 @@ def _prompted_row(row, fmt, roles, mapping, tokenizer, answer_extract, system) -
     for role in roles[1:]:
         value = str(row[mapping[role]])
         new[role] = extract_answer(value, answer_extract) if role == "answer" else value
-    if fmt == "sft" and "completion" in new and ("answer" in mapping or answer_extract):
+    if get_format(fmt).completion and "completion" in new and ("answer" in mapping or answer_extract):
         source = row.get(mapping.get("answer", mapping["completion"]))
         how = answer_extract if "answer" not in mapping else None
         known = source is not None and str(source).strip() and (how != "gsm8k" or "####" in str(source))
@@ -259,7 +259,7 @@ def _as_role_value(value: Any) -> Any:
     return str(value)
 
 
-def _roles_for(fmt: Method, mapping: dict[str, str]) -> tuple[str, ...]:
+def _roles_for(fmt: DataFormat, mapping: dict[str, str]) -> tuple[str, ...]:
     for roles in NEEDED[fmt]:
         if all(role in mapping for role in roles):
             return roles

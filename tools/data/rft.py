@@ -11,6 +11,7 @@ The model learns from answers it can already produce, so the data are on-policy 
 Generation is ``generate_samples``: vLLM when installed with a GPU, else batched transformers (CPU or GPU).
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from posttrain.tools.data.artifact import DatasetArtifact
@@ -39,16 +40,63 @@ def items_from_dataset(path: str | Path) -> list[Item]:
     return [Item(id=f"row-{i}", prompt=str(row["prompt"]), answer=str(row["answer"])) for i, row in enumerate(rows)]
 
 
-def _verified(bench: Benchmark, items: list[Item], samples: list[list[str]], keep: int) -> tuple[list, int, int]:
-    """(kept SFT rows, accepted samples, prompts with an accepted sample), scoring against the gold answer."""
-    rows, accepted, solved = [], 0, 0
+@dataclass
+class Sampled:
+    """k sampled completions per item and the scorer's verdict on each: the on-policy outcomes RFT keeps the right
+    ones of and preference pairs contrast (`pairs.py`)."""
+
+    items: list[Item]
+    samples: list[list[str]]
+    correct: list[list[bool]]
+    backend: str
+    duration_s: float
+    temperature: float
+    seed: int
+
+    @property
+    def k(self) -> int:
+        return len(self.samples[0]) if self.samples else 0
+
+    def facts(self, model: str) -> dict:
+        """Sampling facts for the artifact: acceptance, prompts solved, prompts answered both right and wrong."""
+        total = sum(len(group) for group in self.correct) or 1
+        n = len(self.items) or 1
+        return {"backend": self.backend, "model": model, "k": self.k,
+                "acceptance_rate": round(sum(map(sum, self.correct)) / total, 4),
+                "prompts_solved": round(sum(any(c) for c in self.correct) / n, 4),
+                "prompts_mixed": round(sum(any(c) and not all(c) for c in self.correct) / n, 4),
+                "temperature": self.temperature, "duration_s": self.duration_s}
+
+
+def sample_and_score(model: str, items: list[Item], bench: Benchmark, *, samples_per_prompt: int, temperature: float,
+                     max_new_tokens: int | None, seed: int, progress: ProgressFn) -> Sampled:
+    """Sample ``samples_per_prompt`` completions per item from ``model`` (cut at the benchmark's stop strings, in its
+    chat setting) and score each against the item's gold answer with the benchmark's scorer."""
+    if not items:
+        raise ConfigError("no items to sample from; fix: pass training items (prompt + gold answer)")
+    if samples_per_prompt < 1:
+        raise ConfigError("samples_per_prompt must be >= 1; fix: e.g. 4")
+    if temperature <= 0:
+        raise ConfigError(f"temperature {temperature} makes every sample the same greedy answer; fix: use 0.7-1.0")
+    teacher = generate_samples(model, [item.prompt for item in items], n=samples_per_prompt, temperature=temperature,
+                               max_new_tokens=max_new_tokens or bench.max_new_tokens, seed=seed, chat=bench.chat,
+                               progress=progress)
+    samples = [[cut_at_stop(text, bench.stop) for text in group] for group in teacher.samples]
+    correct = []
     for item, group in zip(items, samples, strict=True):
         gold = item.model_copy(update={"answer": gold_answer(item)})  # generators put noisy labels in `answer`
-        good = [text for text in group if text.strip() and bench.score(text, gold).correct]
-        accepted += len(good)
-        solved += bool(good)
+        correct.append([bool(text.strip()) and bench.score(text, gold).correct for text in group])
+    return Sampled(items=items, samples=samples, correct=correct, backend=teacher.backend,
+                   duration_s=teacher.duration_s, temperature=temperature, seed=seed)
+
+
+def _verified(sampled: Sampled, keep: int) -> list[dict]:
+    """At most ``keep`` distinct accepted completions per prompt, as SFT rows."""
+    rows = []
+    for item, group, correct in zip(sampled.items, sampled.samples, sampled.correct, strict=True):
+        good = [text for text, ok in zip(group, correct, strict=True) if ok]
         rows += [{"prompt": item.prompt, "completion": text} for text in list(dict.fromkeys(good))[:keep]]
-    return rows, accepted, solved
+    return rows
 
 
 def build_rft_dataset(
@@ -74,19 +122,13 @@ def build_rft_dataset(
     """
     from posttrain.tools.evaluation.registry import get_benchmark
 
-    if not items:
-        raise ConfigError("no items to sample from; fix: pass training items (prompt + gold answer)")
-    if samples_per_prompt < 1 or keep_per_prompt < 1:
-        raise ConfigError("samples_per_prompt and keep_per_prompt must be >= 1; fix: e.g. 4 and 1")
-    if temperature <= 0:
-        raise ConfigError(f"temperature {temperature} makes every sample the same greedy answer; fix: use 0.7-1.0")
+    if keep_per_prompt < 1:
+        raise ConfigError("keep_per_prompt must be >= 1; fix: e.g. 1")
     bench = get_benchmark(benchmark) if isinstance(benchmark, str) else benchmark
-    teacher = generate_samples(model, [item.prompt for item in items], n=samples_per_prompt, temperature=temperature,
-                               max_new_tokens=max_new_tokens or bench.max_new_tokens, seed=seed, chat=bench.chat,
-                               progress=progress)
-    samples = [[cut_at_stop(text, bench.stop) for text in group] for group in teacher.samples]
-    rows, accepted, solved = _verified(bench, items, samples, keep_per_prompt)
-    total = len(items) * samples_per_prompt
+    sampled = sample_and_score(model, items, bench, samples_per_prompt=samples_per_prompt, temperature=temperature,
+                               max_new_tokens=max_new_tokens, seed=seed, progress=progress)
+    rows = _verified(sampled, keep_per_prompt)
+    accepted, total = sum(map(sum, sampled.correct)), len(items) * samples_per_prompt
     if not rows:
         raise ToolError(
             f"{model} solves none of the {len(items)} prompts: 0 of {total} samples pass the {bench.name} scorer at "
@@ -102,13 +144,11 @@ def build_rft_dataset(
         sources=[f"rft:{model}@k={samples_per_prompt},temperature={temperature},seed={seed}"],
         transformations=[
             f"sampled {samples_per_prompt} completions for each of {len(items)} prompts from {model} "
-            f"({teacher.backend}, temperature {temperature}, seed {seed})",
+            f"({sampled.backend}, temperature {temperature}, seed {seed})",
             f"kept samples the {bench.spec} scorer accepts against the gold answer ({accepted} of {total})",
             f"kept at most {keep_per_prompt} distinct accepted completion(s) per prompt",
             f"decontamination gate against {bench.spec or 'nothing'}",
         ],
         label_accuracy=1.0,  # every kept completion passed the scorer
-        generation={"backend": teacher.backend, "model": model, "k": samples_per_prompt,
-                    "acceptance_rate": round(accepted / total, 4), "prompts_solved": round(solved / len(items), 4),
-                    "temperature": temperature, "duration_s": teacher.duration_s},
+        generation=sampled.facts(model),
     )

@@ -40,6 +40,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from posttrain.tools.data.teacher import HostedAPI, TeacherBackend
 from posttrain.tools.errors import ConfigError
+from posttrain.tools.methods import DataFormat, get_format
 
 
 class TeacherSpec(BaseModel):
@@ -131,7 +132,7 @@ class BuildSpec(BaseModel):
     """Everything `posttrain datasets build` needs; relative paths resolve against the spec file's folder."""
 
     name: str = Field(description="Dataset name: the parquet file is <name>.parquet.")
-    format: Literal["sft", "grpo", "dpo"] = Field(description="Training format of the output.")
+    format: DataFormat = Field(description="Training format of the output.")
     sources: list[SourceSpec] = Field(min_length=1, description="Where rows come from.")
     tokenizer: str | None = Field(None, description="Base model path/id: chat template and token lengths.")
     chat_template: bool = Field(False, description="Render prompts through the tokenizer's chat template.")
@@ -160,9 +161,9 @@ class BuildSpec(BaseModel):
     def _consistent(self) -> "BuildSpec":
         if (self.chat_template or self.max_tokens) and not self.tokenizer:
             raise ValueError("chat_template and max_tokens need a tokenizer; fix: set tokenizer to the base model")
-        if self.format == "dpo" and any(s.benchmark for s in self.sources):
+        if not get_format(self.format).benchmark_source and any(s.benchmark for s in self.sources):
             raise ValueError("benchmark sources make sft/grpo rows, not DPO pairs; fix: use a teacher source for dpo")
-        if self.format == "grpo" and any(s.teacher for s in self.sources):
+        if get_format(self.format).teacher_output is None and any(s.teacher for s in self.sources):
             raise ValueError(
                 "GRPO rows need only prompt+answer; fix: use a benchmark source, teachers are for sft/dpo"
             )

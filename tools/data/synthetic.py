@@ -10,7 +10,7 @@ the decontamination gate before it is saved.
 """
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from posttrain.tools.data.artifact import DatasetArtifact
 from posttrain.tools.data.decontam import decontaminate
@@ -18,6 +18,7 @@ from posttrain.tools.data.dedupe import find_duplicates
 from posttrain.tools.data.labels import check_labels
 from posttrain.tools.data.save import save_dataset
 from posttrain.tools.errors import ConfigError
+from posttrain.tools.methods import DataFormat, get_format
 
 
 def gold_answer(item: Any) -> str:
@@ -26,7 +27,7 @@ def gold_answer(item: Any) -> str:
 
 
 def benchmark_rows(
-    benchmark: str, *, n: int, fmt: Literal["sft", "grpo"], seed: int = 0, teacher_noise: float = 0.0
+    benchmark: str, *, n: int, fmt: DataFormat, seed: int = 0, teacher_noise: float = 0.0
 ) -> list[dict[str, Any]]:
     """Generate ``n`` rows from the benchmark's generator.
 
@@ -42,7 +43,7 @@ def benchmark_rows(
             f"teacher_noise must be in [0, 1], got {teacher_noise}; fix: use e.g. 0.2 for 20% wrong labels"
         )
     items = get_benchmark(benchmark).train_items(n, seed, teacher_noise)
-    if fmt == "sft":
+    if get_format(fmt).completion:
         return [{"prompt": item.prompt, "completion": item.answer, "answer": gold_answer(item)} for item in items]
     return [{"prompt": item.prompt, "answer": gold_answer(item)} for item in items]
 
@@ -52,7 +53,7 @@ def build_benchmark_dataset(
     out_dir: str | Path,
     *,
     n: int,
-    fmt: Literal["sft", "grpo"],
+    fmt: DataFormat,
     seed: int = 0,
     teacher_noise: float = 0.0,
     decontaminate_against: list[str] | None = None,
@@ -68,7 +69,7 @@ def build_benchmark_dataset(
     Writes out_dir/<benchmark>-<fmt>.parquet and out_dir/README.md (the dataset card). Returns a DatasetArtifact
     with counts after each step, the contamination summary and the label check.
     """
-    if fmt not in ("sft", "grpo"):
+    if not get_format(fmt).benchmark_source:
         raise ConfigError(
             f"fmt must be 'sft' or 'grpo', got {fmt!r}; fix: DPO data needs a teacher with chosen/rejected pairs"
         )
@@ -79,7 +80,7 @@ def build_benchmark_dataset(
     rows = [row for i, row in enumerate(rows) if i not in drop]
     counts["after_dedupe"] = len(rows)
     label_check = None
-    if fmt == "sft":
+    if get_format(fmt).completion:
         rows, label_check = check_labels(rows, benchmark, drop=drop_wrong_labels)
         counts["after_label_check"] = len(rows)
     against = [benchmark] if decontaminate_against is None else list(decontaminate_against)
@@ -97,9 +98,11 @@ def build_benchmark_dataset(
         sources=[f"benchmark:{benchmark}@seed={seed},teacher_noise={teacher_noise}"],
         transformations=[
             f"generated {n} items with the {benchmark} generator (seed {seed}, teacher_noise {teacher_noise})",
-            "sft: completion = teacher answer, answer = true answer" if fmt == "sft" else "grpo: answer = true answer",
+            "sft: completion = teacher answer, answer = true answer" if get_format(fmt).completion
+            else "grpo: answer = true answer",
             "dropped exact duplicate prompts",
-            *([f"label check with the {benchmark} scorer: wrong labels {checked}"] if fmt == "sft" else []),
+            *([f"label check with the {benchmark} scorer: wrong labels {checked}"] if get_format(fmt).completion
+              else []),
             f"decontamination gate against {', '.join(against) or 'nothing'}",
         ],
         label_check=label_check,

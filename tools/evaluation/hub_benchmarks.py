@@ -19,6 +19,7 @@ from typing import Any
 
 from posttrain.tools.errors import ConfigError, ToolError
 from posttrain.tools.evaluation.benchmark import AnswerType, Benchmark, Item, take
+from posttrain.tools.methods import get_format
 
 
 _BOXED_INSTRUCTION = "\n\nPlease reason step by step, and put your final answer within \\boxed{}."
@@ -201,7 +202,7 @@ class HubBenchmark(Benchmark):
         if split is None or split == self.source.split or columns is None:
             return None
         prompt, answer = columns
-        role = "completion" if fmt == "sft" else "answer"
+        role = get_format(fmt).roles[1]  # the column the split's answer fills: a completion, or a gold answer
         return SourceSpec(hub=self.source.dataset, config=self.config, split=split, revision=self.revision,
                           mapping={"prompt": prompt, role: answer}, answer_extract=self.source.train_extract)
 

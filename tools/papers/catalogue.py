@@ -9,6 +9,8 @@ uses it so a run with no network still cites real papers by id. Ranking is BM25 
 
 from typing import Annotated
 
+from posttrain.tools.methods import techniques
+
 from .models import TechniqueRef
 
 
@@ -105,6 +107,13 @@ _ENTRIES: list[tuple[str, str, str, str, dict[str, str], str]] = [
      "DPO without a reference model: the reward is the length-normalised log-probability plus a target margin.",
      {"beta": "large (around 2) since the reward is an average log-probability", "gamma": "target reward margin"},
      "simpo preference reference free length normalized"),
+    ("Iterative RPO", "2404.19733", "Iterative Reasoning Preference Optimization",
+     "A model that already solves some prompts but not reliably: sample several chains of thought per training "
+     "prompt, pair a verified answer with a rejected one, train DPO with an NLL term on the chosen answer, repeat "
+     "from the new model.",
+     {"samples per prompt": "30 (GSM8K)", "loss": "DPO + NLL on the chosen (alpha 1)", "beta": "0.1",
+      "learning_rate": "5e-7 (Llama-2-70B)", "iterations": "until the gain saturates (4 on GSM8K)"},
+     "iterative rpo dpo nll preference pairs on policy self improvement reasoning math verifiable chosen rejected"),
     ("Zephyr (dSFT + dDPO)", "2310.16944", "Zephyr: Direct Distillation of LM Alignment",
      "Aligning a small chat model from AI feedback: distilled SFT on UltraChat, then DPO on UltraFeedback.",
      {"sft_data": "UltraChat", "dpo_data": "UltraFeedback", "beta": "0.1"},
@@ -148,16 +157,10 @@ _ENTRIES: list[tuple[str, str, str, str, dict[str, str], str]] = [
 # when_to_use as rules: technique → (posttrain method, conditions over the ledger that must all hold). The playbook
 # evaluates the conditions (posttrain.run.facts / agents.manager.offline) and picks the most specific technique.
 APPLIES: dict[str, tuple[str | None, tuple[str, ...]]] = {
-    "SFT / instruction tuning": ("sft", ("no_trained_model",)),
-    "Small curated SFT (LIMA)": ("sft", ("no_trained_model", "few_rows", "pretrained")),
+    **techniques(),  # each training method's own techniques live in its registry entry (tools/methods.py)
     "LoRA": (None, ("large_model",)),
     "QLoRA": (None, ("large_model", "out_of_memory")),
     "Curriculum (easy to hard)": (None, ("labels_noisy",)),
-    "STaR": ("rft", ("sft_plateau", "rft_coverage", "verifiable", "reasoning_task")),
-    "Rejection-sampling fine-tuning (RFT)": ("rft", ("sft_plateau", "rft_coverage", "verifiable")),
-    "GRPO (DeepSeekMath)": ("grpo", ("rft_plateau", "solves_some", "verifiable")),
-    "DAPO": ("grpo", ("grpo_plateau", "solves_some", "verifiable")),
-    "Dr. GRPO": ("grpo", ("grpo_plateau", "solves_some", "verifiable", "reasoning_task")),
     "Sequence packing": (None, ("large_model",)),
 }
 

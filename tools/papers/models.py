@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from posttrain.tools.methods import MethodName
+
 
 class Paper(BaseModel):
     """One paper, identified across sources by its arXiv id when known."""
@@ -46,7 +48,7 @@ class TechniqueRef(BaseModel):
     year: int = Field(description="Year of the paper's first arXiv version")
     when_to_use: str = Field(description="One or two sentences: the situation this technique fits")
     key_hyperparameters: dict[str, str] = Field(description="Knob -> value or range the paper reports")
-    method: str | None = Field(None, description="The posttrain method that applies it (sft, rft, grpo), if any")
+    method: MethodName | None = Field(None, description="The posttrain method that applies it (tools/methods.py), if any")
     conditions: list[str] = Field(default_factory=list,
                                   description="Measured conditions under which it applies (when_to_use, as rules)")
 

@@ -1,4 +1,4 @@
-"""The Trainer's tools: SFT and GRPO specs run through TRL on Ray, tracked in Trackio, diagnosed when they fail.
+"""The Trainer's tools: SFT, GRPO and DPO specs run through TRL on Ray, tracked in Trackio, diagnosed when they fail.
 
     from posttrain.tools.training import SFTSpec, run_training
     result = run_training(SFTSpec(base_model="runs/x/base-model", dataset="runs/x/sft.jsonl"), "runs/x/sft",
@@ -7,6 +7,7 @@
 
 from posttrain.tools.training.base_config import LoraSpec
 from posttrain.tools.training.diagnosis import Finding, diagnose, next_beta
+from posttrain.tools.training.dpo_config import DPOSpec
 from posttrain.tools.training.grpo_config import GRPOSpec, RewardSpec
 from posttrain.tools.training.launcher import run_training
 from posttrain.tools.training.result import TrainingResult
@@ -16,6 +17,7 @@ from posttrain.tools.training.tracking import DashboardHandle, dashboard, list_t
 
 __all__ = [
     "DashboardHandle",
+    "DPOSpec",
     "Finding",
     "GRPOSpec",
     "LoraSpec",

@@ -1,7 +1,8 @@
 """Find and load a run's dataset: local .jsonl/.parquet (file or folder) or a Hub id, with its columns checked.
 
 SFT rows are ``prompt``/``completion`` (raw strings, no chat template), ``messages`` (chat template applied, loss on
-assistant turns) or ``text``; GRPO rows are ``prompt``/``answer`` plus any extra columns the rewards use::
+assistant turns) or ``text``; GRPO rows are ``prompt``/``answer`` plus any extra columns the rewards use; DPO rows are
+``prompt``/``chosen``/``rejected`` or Hub-style ``chosen``/``rejected`` conversations (`posttrain.tools.methods`)::
 
     check_dataset("runs/x/sft.jsonl", "sft")      # cheap: reads the first row / the parquet schema only
     ds = load_train_dataset("runs/x/sft.jsonl")   # datasets.Dataset
@@ -13,7 +14,6 @@ from pathlib import Path
 from posttrain.tools.errors import ConfigError
 
 
-SFT_LAYOUTS = [{"prompt", "completion"}, {"messages"}, {"text"}]
 SUFFIXES = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}
 
 
@@ -55,13 +55,12 @@ def check_dataset(ref: str, method: str) -> None:
     files = local_files(ref)
     if files is None:
         return
-    columns = _first_columns(files[0])
-    if method == "sft" and not any(layout <= columns for layout in SFT_LAYOUTS):
-        raise ConfigError(
-            f"SFT dataset {ref} has columns {sorted(columns)}; it needs prompt+completion, messages or text"
-        )
-    if method == "grpo" and not {"prompt", "answer"} <= columns:
-        raise ConfigError(f"GRPO dataset {ref} has columns {sorted(columns)}; it needs prompt and answer")
+    from posttrain.tools.methods import get_format, get_method
+
+    entry = get_method(method)
+    fmt, columns = get_format(entry.train_format), _first_columns(files[0])
+    if not fmt.fits(columns):
+        raise ConfigError(f"{entry.title} dataset {ref} has columns {sorted(columns)}; it needs {fmt.need}")
 
 
 def load_train_dataset(ref: str):

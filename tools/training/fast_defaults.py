@@ -248,3 +248,21 @@ def _per_worker(total: int, workers: int, what: str) -> int:
 
 def _largest_divisor_at_most(n: int, limit: int) -> int:
     return max(d for d in range(1, min(n, max(1, limit)) + 1) if n % d == 0)
+
+
+def resolve_dpo(spec, size: ModelSize | None, facts: DeviceFacts) -> Resolved:
+    """Settings of a `DPOSpec`: each pair is two rows (chosen, rejected) through the policy and the reference."""
+    workers = spec.num_workers
+    per_worker = _per_worker(spec.batch_size, workers, "batch_size")
+    if not facts.cuda:
+        return Resolved(device="cpu", workers=workers, micro_batch=per_worker, lora=spec.lora is not None,
+                        gradient_checkpointing=bool(spec.gradient_checkpointing),
+                        reasons={"micro_batch": f"CPU: batch_size {spec.batch_size} over {workers} worker(s)"})
+    reasons: dict[str, str] = {}
+    attn = _attention(spec.attn_implementation, facts, False, reasons)
+    plan = _plan(spec, size, facts, row_tokens=2 * spec.max_length, bf16_weights=False, reasons=reasons)
+    micro = _largest_divisor_at_most(per_worker, plan.micro_batch)
+    reasons["micro_batch"] = f"{micro} pairs × {per_worker // micro} accumulation × {workers} worker(s)"
+    return Resolved(device=facts.name, workers=workers, micro_batch=micro, grad_accum=per_worker // micro,
+                    attn_implementation=attn, bf16=facts.bf16, gradient_checkpointing=plan.checkpointing,
+                    lora=plan.lora, fsdp=plan.fsdp, reasons=reasons)

@@ -1,4 +1,4 @@
-"""`run_training`: run one SFT/GRPO spec as a Ray task with declared resources, stream its metrics, diagnose it.
+"""`run_training`: run one SFT/GRPO/DPO spec as a Ray task with declared resources, stream its metrics, diagnose it.
 
 Joins the cluster at ``RAY_ADDRESS`` when set, else starts (or reuses) a local one. ``num_workers > 1`` (or
 ``num_gpus > 1``) trains data-parallel through Ray Train (`distributed`). A crash inside training comes
@@ -19,12 +19,11 @@ from pathlib import Path
 from posttrain.tools.errors import ConfigError
 from posttrain.tools.network import disable_telemetry
 from posttrain.tools.progress import ProgressFn, null_progress
+from posttrain.tools.training.base_config import RunSpec
 from posttrain.tools.training.data_loading import check_dataset
 from posttrain.tools.training.diagnosis import Finding, diagnose
-from posttrain.tools.training.grpo_config import GRPOSpec
 from posttrain.tools.training.outcome import METRICS_FILE
 from posttrain.tools.training.result import TrainingResult, read_metrics_file, summarize
-from posttrain.tools.training.sft_config import SFTSpec
 from posttrain.tools.training.worker import LOG_FILE, execute_run, one_line
 
 
@@ -116,14 +115,14 @@ def kill_processes(procs=None) -> None:
     psutil.wait_procs(procs, timeout=2)
 
 
-def _check_spec(spec: SFTSpec | GRPOSpec) -> None:
+def _check_spec(spec: RunSpec) -> None:
     base = Path(spec.base_model).expanduser()
     if spec.looks_local(spec.base_model) and not (base / "config.json").exists():
         raise ConfigError(f"base model {spec.base_model} has no config.json; pass a saved model directory or Hub id")
     check_dataset(spec.dataset, spec.method)
 
 
-def _gpus_for(spec: SFTSpec | GRPOSpec, ray) -> float:
+def _gpus_for(spec: RunSpec, ray) -> float:
     """GPUs each training process declares: the spec's share per worker; None = 1 each when the cluster has a GPU
     for every worker, else CPU workers."""
     available = ray.cluster_resources().get("GPU", 0)
@@ -180,7 +179,7 @@ def _wait(ref, spec, out: Path, progress: ProgressFn, cancel: threading.Event | 
             return None, f"time budget {spec.time_budget_s:g}s (+{BUDGET_GRACE_S:g}s grace) exceeded"
 
 
-def _release_workers(spec: SFTSpec | GRPOSpec, out: Path) -> None:
+def _release_workers(spec: RunSpec, out: Path) -> None:
     """After killing a multi-worker run: give its reserved resources back to the cluster."""
     if spec.num_workers > 1:
         from posttrain.tools.training.distributed import release_placement_group
@@ -188,7 +187,7 @@ def _release_workers(spec: SFTSpec | GRPOSpec, out: Path) -> None:
         release_placement_group(out)
 
 
-def _spec_as_run(spec: SFTSpec | GRPOSpec, out: Path) -> dict:
+def _spec_as_run(spec: RunSpec, out: Path) -> dict:
     """The spec plus the device choices the worker recorded in spec.json ("resolved"), when it got that far."""
     record = spec.model_dump(mode="json")
     try:
@@ -198,7 +197,7 @@ def _spec_as_run(spec: SFTSpec | GRPOSpec, out: Path) -> dict:
     return {**record, "resolved": resolved} if resolved else record
 
 
-def run_training(spec: SFTSpec | GRPOSpec, out_dir: str | Path, *, project: str, run_name: str,
+def run_training(spec: RunSpec, out_dir: str | Path, *, project: str, run_name: str,
                  progress: ProgressFn = null_progress, cancel: threading.Event | None = None) -> TrainingResult:
     """Train one spec as a Ray task (or, with num_workers > 1, as a Ray Train `TorchTrainer` run over that many
     workers) and return its TrainingResult (status, checkpoint, metrics, findings).

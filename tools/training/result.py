@@ -11,13 +11,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from posttrain.tools.methods import TrainerName
 from posttrain.tools.training.diagnosis import Finding
 
 
 class TrainingResult(BaseModel):
     """One run's outcome: status, checkpoint, full metrics history, summary numbers and diagnosis."""
 
-    method: Literal["sft", "grpo", "dpo"] = Field(description="Training method.")
+    method: TrainerName = Field(description="The TRL trainer that ran (RFT runs as sft).")
     status: Literal["succeeded", "failed", "cancelled"] = Field(description="How the run ended.")
     checkpoint: str | None = Field(description="Exported model directory (from_pretrained-ready); None if none.")
     metrics: list[dict] = Field(description="Every logged row, in order (step, loss/reward/..., eval_score).")
@@ -37,7 +38,7 @@ class TrainingResult(BaseModel):
         """One line for the team: status, curve, still improving?, checkpoint or error, diagnosis."""
         s = self.summary
         curve = []
-        if "first_loss" in s and self.method != "grpo":
+        if "first_loss" in s and "last_reward" not in s:  # an RL loss is not a fit to data
             curve.append(f"loss {s['first_loss']:.3f}→{s['last_loss']:.3f}")
         if "last_reward" in s:
             curve.append(f"reward {s['first_reward']:.2f}→{s['last_reward']:.2f}")

@@ -89,19 +89,15 @@ def train_here(method: str, spec_json: str, out: Path, project: str, run_name: s
         from posttrain.tools.vllm_support import hide_from_trl
 
         hide_from_trl()  # before TRL's trainers import an installed vLLM TRL does not support (a container's own)
-        from trl import GRPOTrainer, SFTTrainer  # noqa: F401 - loaded before any memory limit: it must bite training
+        from posttrain.tools.methods import get_method
 
-        from posttrain.tools.training.grpo import train_grpo
-        from posttrain.tools.training.grpo_config import GRPOSpec
-        from posttrain.tools.training.sft import train_sft
-        from posttrain.tools.training.sft_config import SFTSpec
-
-        spec = (SFTSpec if method == "sft" else GRPOSpec).model_validate_json(spec_json)
+        entry = get_method(method)
+        trainer = entry.runner()  # TRL loads here, before any memory limit: the limit must bite training
+        spec = entry.spec_class().model_validate_json(spec_json)
         use_gpu = torch.cuda.is_available() and (spec.num_gpus is None or spec.num_gpus > 0)
         if not use_gpu:
             torch.set_num_threads(max(1, int(spec.num_cpus / spec.num_workers)))
             previous_limit = _limit_memory(spec.max_memory_gb)
-        trainer = train_sft if method == "sft" else train_grpo
         outcome = trainer(spec, out, project=project, run_name=run_name, use_gpu=use_gpu)
         status = {"status": "succeeded", "checkpoint": outcome.checkpoint, "error": None,
                   "stopped_by_budget": outcome.stopped_by_budget}

@@ -1,11 +1,15 @@
-"""`posttrain train sft|grpo` and `posttrain dashboard` through the real CLI entry point, and the dashboard tool."""
+"""`posttrain train sft|grpo|dpo` and `posttrain dashboard` through the real CLI entry point, and the dashboard tool."""
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
 
 from posttrain.orchestrator.cli import main
+
+
+DATA = Path(__file__).resolve().parents[2] / "fixtures" / "training"
 
 
 def test_train_sft_json_runs_and_reports(ray_cluster, tiny_model_path, sft_data, tmp_path, capsys):
@@ -45,3 +49,35 @@ def test_dashboard_serves_the_project(tmp_path):
         assert httpx.get(handle.url, timeout=10).status_code == 200
     finally:
         handle.close()
+
+
+def _preference_rows(n: int) -> list[dict]:
+    """User preference data on the Caesar task: the right shift chosen, a wrong one (the prompt itself) rejected."""
+    rows = [json.loads(line) for line in (DATA / "sft_caesar.jsonl").read_text().splitlines()[:n]]
+    return [{"prompt": r["prompt"], "chosen": r["completion"], "rejected": r["prompt"].rstrip(">")} for r in rows]
+
+
+def test_train_dpo_on_user_preference_pairs(ray_cluster, tiny_model_path, tmp_path, capsys):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps(row) + "\n" for row in _preference_rows(64)))
+    config = tmp_path / "dpo.yaml"
+    config.write_text("learning_rate: 0.001\nlogging_steps: 2\nbatch_size: 8\nmax_length: 32\n")
+    code = main(["train", "dpo", "--base-model", str(tiny_model_path), "--dataset", str(pairs), "--config",
+                 str(config), "--out", str(tmp_path / "runs" / "cli-dpo"), "--max-steps", "6", "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["method"] == "dpo" and result["status"] == "succeeded" and result["summary"]["steps"] == 6
+    assert result["spec"]["nll_alpha"] == 1.0 and result["spec"]["beta"] == 0.1  # Iterative RPO's loss by default
+    metrics = [json.loads(line) for line in (tmp_path / "runs" / "cli-dpo" / "metrics.jsonl").read_text().splitlines()]
+    assert any("rewards/margins" in row for row in metrics)  # TRL's DPOTrainer ran and logged its preference metrics
+    assert (tmp_path / "runs" / "cli-dpo" / "checkpoint" / "config.json").exists()
+
+
+def test_train_dpo_bad_data_exits_2(tiny_model_path, tmp_path, capsys):
+    rows = tmp_path / "sft.jsonl"
+    rows.write_text(json.dumps({"prompt": "a>", "completion": "b"}) + "\n")
+    assert main(["train", "dpo", "--base-model", str(tiny_model_path), "--dataset", str(rows)]) == 2
+    err = capsys.readouterr().err
+    assert "DPO dataset" in err and "prompt+chosen+rejected" in err and "Traceback" not in err
+    assert main(["train", "dpo", "--base-model", str(tiny_model_path), "--dataset", str(rows), "--config",
+                 str(tmp_path / "none.yaml")]) == 2
