@@ -73,6 +73,13 @@ def _load(dotted: str) -> Any:
     return getattr(import_module(module), attr)
 
 
+# The measured conditions catalogue techniques are keyed by. One rule computes each (posttrain.run.facts.
+# condition_values, over what a real team can know), and a test checks the two name the same set.
+Condition = Literal["no_trained_model", "few_rows", "pretrained", "large_model", "out_of_memory", "labels_noisy",
+                    "sft_plateau", "rft_plateau", "grpo_plateau", "dpo_plateau", "mixed_outcomes", "solves_some",
+                    "rft_coverage", "verifiable", "reasoning_task"]
+
+
 @dataclass(frozen=True)
 class Method:
     """One training method, as every layer needs it."""
@@ -90,7 +97,7 @@ class Method:
     costed: bool  # token-level supervised loss: steps are fitted to the measured step cost and answer tokens
     collapse_kinds: frozenset[str]  # findings that mean this method's policy collapsed: the Trainer raises beta
     plateau_by: Literal["curve", "gain"]  # "<name>_plateau" holds when the curve went flat / no significant gain
-    techniques: dict[str, tuple[str, ...]]  # catalogue technique -> conditions that must all hold to pick it
+    techniques: dict[str, tuple["Condition", ...]]  # catalogue technique -> conditions that must all hold to pick it
     arm_fields: frozenset[str]  # plan fields only this method reads (an arm varying them needs this method)
     detail: Callable[[Any], str]  # the plan's method-specific words, e.g. " (4 samples each)"
 

@@ -15,6 +15,7 @@ from posttrain.run.ledger import IterationRecord
 
 if TYPE_CHECKING:
     from posttrain.run.context import RunContext
+    from posttrain.tools.methods import Condition
     from posttrain.tools.training.sizing import ModelSize
 
 # A loss (or reward) that still moved by more than this share over the last third of a run is "still improving":
@@ -203,8 +204,13 @@ def mixed_share(done: list[IterationRecord]) -> float | None:
     return float(value) if value is not None else None
 
 
-def conditions(facts: Facts) -> set[str]:
+def conditions(facts: Facts) -> set["Condition"]:
     """The named conditions of the technique catalogue (`tools.papers.catalogue.APPLIES`) that hold now."""
+    return {name for name, value in condition_values(facts).items() if value}
+
+
+def condition_values(facts: Facts) -> dict["Condition", bool]:
+    """Every condition of `tools.methods.Condition`, true or false now (a test checks none is missing)."""
     from posttrain.tools.methods import METHODS
     from posttrain.tools.training.sizing import uses_lora
 
@@ -229,7 +235,7 @@ def conditions(facts: Facts) -> set[str]:
         "verifiable": facts.verifiable,
         "reasoning_task": facts.max_new_tokens >= REASONING_TOKENS,
     }
-    return {name for name, value in holds.items() if value}
+    return holds
 
 
 def applicable_techniques(facts: Facts) -> list[Any]:

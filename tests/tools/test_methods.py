@@ -1,7 +1,6 @@
 """The method registry: every method has every part, every name it and the catalogue use exists, and no code outside
 the registry compares method names."""
 
-import re
 import subprocess
 from pathlib import Path
 from typing import get_args
@@ -9,21 +8,36 @@ from typing import get_args
 import pytest
 
 from posttrain.tools.errors import ConfigError
-from posttrain.tools.methods import FORMATS, METHODS, DataFormat, MethodName, TrainerName, get_format, get_method
+from posttrain.tools.methods import (
+    FORMATS,
+    METHODS,
+    Condition,
+    DataFormat,
+    MethodName,
+    TrainerName,
+    get_format,
+    get_method,
+)
 
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def known_conditions() -> set[str]:
-    """The condition names posttrain.run.facts.conditions can hold, read from a Facts where it evaluates them all."""
-    import inspect
+    """The condition names posttrain.run.facts computes: the keys of `condition_values` on any facts."""
+    from posttrain.run.facts import Facts, condition_values
+    from posttrain.tools.training.sizing import size_from_config
 
-    from posttrain.run import facts
+    size = size_from_config({"hidden_size": 128, "num_hidden_layers": 2, "vocab_size": 80,
+                             "posttrain_random_init": True})
+    facts = Facts(size=size, n_eval=200, has_generator=True, verifiable=True, max_new_tokens=8, baseline=0.0,
+                  best=0.0, last=None, trained_methods=[], remaining_s=None, iterations_left=2)
+    return set(condition_values(facts))
 
-    source = inspect.getsource(facts.conditions)
-    literal = set(re.findall(r'^\s+"([a-z_]+)":', source, re.MULTILINE))
-    return literal | {m.plateau for m in METHODS.values()}
+
+def test_the_condition_type_names_exactly_what_the_rules_compute():
+    assert known_conditions() == set(get_args(Condition))
+    assert {m.plateau for m in METHODS.values()} <= set(get_args(Condition))
 
 
 def test_every_method_has_every_part():

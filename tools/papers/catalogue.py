@@ -9,7 +9,7 @@ uses it so a run with no network still cites real papers by id. Ranking is BM25 
 
 from typing import Annotated
 
-from posttrain.tools.methods import techniques
+from posttrain.tools.methods import Condition, techniques
 
 from .models import TechniqueRef
 
@@ -156,7 +156,7 @@ _ENTRIES: list[tuple[str, str, str, str, dict[str, str], str]] = [
 
 # when_to_use as rules: technique → (posttrain method, conditions over the ledger that must all hold). The playbook
 # evaluates the conditions (posttrain.run.facts / agents.manager.offline) and picks the most specific technique.
-APPLIES: dict[str, tuple[str | None, tuple[str, ...]]] = {
+APPLIES: dict[str, tuple[str | None, tuple[Condition, ...]]] = {
     **techniques(),  # each training method's own techniques live in its registry entry (tools/methods.py)
     "LoRA": (None, ("large_model",)),
     "QLoRA": (None, ("large_model", "out_of_memory")),
