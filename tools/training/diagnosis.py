@@ -26,9 +26,11 @@ class Finding(BaseModel):
     fix: str = Field(description="What to change in the next run.")
 
 
+# "cannot map zero-fill pages": the dynamic loader's mmap failing (ENOMEM) while importing a compiled module, what a
+# memory limit looks like when it bites at import time rather than in the first allocation
 OOM_PATTERN = re.compile(
     r"out of memory|OutOfMemoryError|can't allocate memory|cannot allocate memory|MemoryError|std::bad_alloc|"
-    r"memory limit|killed.*memory|OOM", re.IGNORECASE
+    r"memory limit|killed.*memory|OOM|cannot map zero-fill pages", re.IGNORECASE
 )
 
 

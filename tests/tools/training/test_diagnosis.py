@@ -89,5 +89,8 @@ def test_errors_become_findings():
     cuda = "OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"
     assert diagnose([], error=cuda)[0].kind == "out_of_memory"
     assert diagnose([], error="RuntimeError: DefaultCPUAllocator: can't allocate memory")[0].kind == "out_of_memory"
+    at_import = ("ImportError: /usr/lib/python3.11/site-packages/numpy/random/_common.cpython-311-x86_64-linux-gnu.so: "
+                 "cannot map zero-fill pages")  # the memory limit bit while a worker imported trl
+    assert diagnose([], error=at_import)[0].kind == "out_of_memory"
     crash = diagnose([], error="KeyError: 'completion'")[0]
     assert crash.kind == "crash" and "train.log" in crash.fix
