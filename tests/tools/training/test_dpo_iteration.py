@@ -13,18 +13,32 @@ from posttrain.tools.methods import get_method
 
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "training"
-SFT_STEPS = 32  # a start checkpoint right on some sampled answers, not all (16 steps: none; 40: 42% of them)
+SFT_STEPS = range(16, 97, 8)  # tried in turn, from the base model, until the sampled answers are mixed
 
 
 @pytest.fixture(scope="module")
 def start(tiny_model_path, tmp_path_factory) -> str:
+    """The tiny model after the shortest SFT (in steps of 8) whose sampled answers are mixed: some prompts answered
+    both right and wrong, the team's own `mixed_outcomes` condition, measured on probe prompts rather than a step
+    count fixed in advance (at 16 steps none is right, by 40 many are)."""
+    from posttrain.run.facts import MIXED_OUTCOMES
+    from posttrain.tools.data.rft import sample_and_score
+    from posttrain.tools.progress import null_progress
     from posttrain.tools.training import SFTSpec
     from posttrain.tools.training.sft import train_sft
 
-    spec = SFTSpec(base_model=str(tiny_model_path), dataset=str(FIXTURES / "sft_caesar.jsonl"), max_steps=SFT_STEPS,
-                   max_length=32, logging_steps=8)
-    return train_sft(spec, tmp_path_factory.mktemp("dpo-start"), project="t-dpo", run_name="sft",
-                     use_gpu=False).checkpoint
+    bench = get_benchmark("caesar")
+    probe = bench.train_items(32, seed=3)
+    for steps in SFT_STEPS:
+        spec = SFTSpec(base_model=str(tiny_model_path), dataset=str(FIXTURES / "sft_caesar.jsonl"), max_steps=steps,
+                       max_length=32, logging_steps=8)
+        checkpoint = train_sft(spec, tmp_path_factory.mktemp(f"dpo-start-{steps}"), project="t-dpo", run_name="sft",
+                               use_gpu=False).checkpoint
+        sampled = sample_and_score(checkpoint, probe, bench, samples_per_prompt=4, temperature=1.0,
+                                   max_new_tokens=None, seed=0, progress=null_progress)
+        if sampled.facts(checkpoint)["prompts_mixed"] >= MIXED_OUTCOMES:
+            return checkpoint
+    pytest.fail(f"no SFT length in {list(SFT_STEPS)} gave mixed sampled answers on the probe prompts")
 
 
 def test_pairs_are_right_versus_wrong_answers_of_the_same_prompt(start, tmp_path):
