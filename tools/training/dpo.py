@@ -7,11 +7,17 @@ several workers, inside each Ray Train worker).
 
 from pathlib import Path
 
-from posttrain.tools.training.base_config import LoraSpec
 from posttrain.tools.training.data_loading import load_train_dataset
 from posttrain.tools.training.dpo_config import DPOSpec
 from posttrain.tools.training.export import load_tokenizer
-from posttrain.tools.training.outcome import PreparedRun, TrainOutcome, record_resolved, save_final, standard_callbacks
+from posttrain.tools.training.outcome import (
+    PreparedRun,
+    TrainOutcome,
+    adapter_for,
+    record_resolved,
+    standard_callbacks,
+    train_and_save,
+)
 
 
 def prepare_dpo(spec: DPOSpec, out_dir: Path, *, project: str, run_name: str, use_gpu: bool,
@@ -26,7 +32,7 @@ def prepare_dpo(spec: DPOSpec, out_dir: Path, *, project: str, run_name: str, us
     dataset = load_train_dataset(spec.dataset)
     args = spec.to_trl(out_dir, project=project, run_name=run_name, use_gpu=use_gpu, resolved=resolved)
     callbacks, budget = standard_callbacks(spec, out_dir, tokenizer)
-    lora = spec.lora or (LoraSpec() if resolved.lora else None)
+    lora = adapter_for(spec, resolved)
     trainer = DPOTrainer(
         model=spec.base_model,
         args=args,
@@ -40,7 +46,4 @@ def prepare_dpo(spec: DPOSpec, out_dir: Path, *, project: str, run_name: str, us
 
 def train_dpo(spec: DPOSpec, out_dir: Path, *, project: str, run_name: str, use_gpu: bool) -> TrainOutcome:
     """Optimise `spec.base_model` on the preference pairs in `spec.dataset`; metrics stream to metrics.jsonl."""
-    run = prepare_dpo(spec, out_dir, project=project, run_name=run_name, use_gpu=use_gpu)
-    run.trainer.train()
-    checkpoint = save_final(run, out_dir / "checkpoint")
-    return TrainOutcome(checkpoint=str(checkpoint), stopped_by_budget=run.stopped_by_budget)
+    return train_and_save(prepare_dpo(spec, out_dir, project=project, run_name=run_name, use_gpu=use_gpu), out_dir)

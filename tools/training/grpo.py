@@ -9,11 +9,17 @@ without vLLM, plain generate on CPU (`fast_defaults.resolve_grpo` decides; the s
 
 from pathlib import Path
 
-from posttrain.tools.training.base_config import LoraSpec
 from posttrain.tools.training.data_loading import load_train_dataset
 from posttrain.tools.training.export import load_tokenizer
 from posttrain.tools.training.grpo_config import GRPOSpec
-from posttrain.tools.training.outcome import PreparedRun, TrainOutcome, record_resolved, save_final, standard_callbacks
+from posttrain.tools.training.outcome import (
+    PreparedRun,
+    TrainOutcome,
+    adapter_for,
+    record_resolved,
+    standard_callbacks,
+    train_and_save,
+)
 from posttrain.tools.training.rewards import build_reward_funcs
 
 
@@ -29,7 +35,7 @@ def prepare_grpo(spec: GRPOSpec, out_dir: Path, *, project: str, run_name: str, 
     dataset = load_train_dataset(spec.dataset)
     args = spec.to_trl(out_dir, project=project, run_name=run_name, use_gpu=use_gpu, resolved=resolved)
     callbacks, budget = standard_callbacks(spec, out_dir, tokenizer)
-    lora = spec.lora or (LoraSpec() if resolved.lora else None)
+    lora = adapter_for(spec, resolved)
     trainer = GRPOTrainer(
         model=spec.base_model,
         reward_funcs=reward_funcs or build_reward_funcs(spec.rewards, spec.benchmark),
@@ -44,7 +50,4 @@ def prepare_grpo(spec: GRPOSpec, out_dir: Path, *, project: str, run_name: str, 
 
 def train_grpo(spec: GRPOSpec, out_dir: Path, *, project: str, run_name: str, use_gpu: bool) -> TrainOutcome:
     """Optimise `spec.base_model` against the weighted rewards on `spec.dataset` prompts."""
-    run = prepare_grpo(spec, out_dir, project=project, run_name=run_name, use_gpu=use_gpu)
-    run.trainer.train()
-    checkpoint = save_final(run, out_dir / "checkpoint")
-    return TrainOutcome(checkpoint=str(checkpoint), stopped_by_budget=run.stopped_by_budget)
+    return train_and_save(prepare_grpo(spec, out_dir, project=project, run_name=run_name, use_gpu=use_gpu), out_dir)

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from posttrain.tools.training.base_config import RunSpec
+from posttrain.tools.training.base_config import LoraSpec, RunSpec
 
 
 METRICS_FILE = "metrics.jsonl"
@@ -51,6 +51,18 @@ class PreparedRun:
     @property
     def stopped_by_budget(self) -> bool:
         return self.budget is not None and self.budget.exhausted
+
+
+def adapter_for(spec: RunSpec, resolved) -> LoraSpec | None:
+    """The spec's own LoRA adapter, else the default one where the device choices call for LoRA, else None."""
+    return spec.lora or (LoraSpec() if resolved.lora else None)
+
+
+def train_and_save(run: PreparedRun, out_dir: Path) -> TrainOutcome:
+    """Train a prepared run, export out_dir/checkpoint, and say whether the time budget ended it."""
+    run.trainer.train()
+    checkpoint = save_final(run, out_dir / "checkpoint")
+    return TrainOutcome(checkpoint=str(checkpoint), stopped_by_budget=run.stopped_by_budget)
 
 
 def is_main_process() -> bool:

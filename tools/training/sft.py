@@ -10,10 +10,16 @@ several workers, inside each Ray Train worker).
 from pathlib import Path
 
 from posttrain.tools.errors import ConfigError
-from posttrain.tools.training.base_config import LoraSpec
 from posttrain.tools.training.data_loading import load_train_dataset
 from posttrain.tools.training.export import load_tokenizer
-from posttrain.tools.training.outcome import PreparedRun, TrainOutcome, record_resolved, save_final, standard_callbacks
+from posttrain.tools.training.outcome import (
+    PreparedRun,
+    TrainOutcome,
+    adapter_for,
+    record_resolved,
+    standard_callbacks,
+    train_and_save,
+)
 from posttrain.tools.training.sft_config import SFTSpec
 
 
@@ -59,7 +65,7 @@ def prepare_sft(spec: SFTSpec, out_dir: Path, *, project: str, run_name: str, us
         callbacks.append(ValidationStop(stream, tokenizer, items, scorer=spec.validation_scorer,
                                         batch_size=resolved.micro_batch * resolved.grad_accum,
                                         n_rows=len(validation), patience=spec.patience))
-    lora = spec.lora or (LoraSpec() if resolved.lora else None)
+    lora = adapter_for(spec, resolved)
     trainer = SFTTrainer(
         model=spec.base_model,
         args=args,
@@ -74,7 +80,4 @@ def prepare_sft(spec: SFTSpec, out_dir: Path, *, project: str, run_name: str, us
 
 def train_sft(spec: SFTSpec, out_dir: Path, *, project: str, run_name: str, use_gpu: bool) -> TrainOutcome:
     """Fine-tune `spec.base_model` on `spec.dataset`; metrics stream to out_dir/metrics.jsonl and Trackio."""
-    run = prepare_sft(spec, out_dir, project=project, run_name=run_name, use_gpu=use_gpu)
-    run.trainer.train()
-    checkpoint = save_final(run, out_dir / "checkpoint")
-    return TrainOutcome(checkpoint=str(checkpoint), stopped_by_budget=run.stopped_by_budget)
+    return train_and_save(prepare_sft(spec, out_dir, project=project, run_name=run_name, use_gpu=use_gpu), out_dir)
